@@ -1,0 +1,159 @@
+//! The binary family: arithmetic, comparison, logical and bitwise ops on two
+//! broadcast operands. Shape rule: NumPy broadcasting. Kernels:
+//! `backend/cpu/binary.rs`.
+
+use std::any::Any;
+
+use super::Primitive;
+use crate::array::Data;
+use crate::error::Result;
+use crate::eval::EvalCtx;
+use crate::ops::broadcast_view;
+
+/// Which binary op.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinaryOp {
+    /// a + b
+    Add,
+    /// a - b
+    Subtract,
+    /// a * b
+    Multiply,
+    /// a / b
+    Divide,
+    /// floor(a / b)
+    FloorDivide,
+    /// Python-style a % b
+    Remainder,
+    /// a ** b
+    Power,
+    /// elementwise max
+    Maximum,
+    /// elementwise min
+    Minimum,
+    /// a == b
+    Equal,
+    /// a == b, NaN equal to NaN
+    NanEqual,
+    /// a != b
+    NotEqual,
+    /// a < b
+    Less,
+    /// a <= b
+    LessEqual,
+    /// a > b
+    Greater,
+    /// a >= b
+    GreaterEqual,
+    /// a && b
+    LogicalAnd,
+    /// a || b
+    LogicalOr,
+    /// a & b
+    BitwiseAnd,
+    /// a | b
+    BitwiseOr,
+    /// a ^ b
+    BitwiseXor,
+    /// a << b
+    LeftShift,
+    /// a >> b
+    RightShift,
+    /// atan2(a, b)
+    ArcTan2,
+    /// log(exp(a) + exp(b))
+    LogAddExp,
+}
+
+impl BinaryOp {
+    /// MLX's op name.
+    pub fn name(self) -> &'static str {
+        use BinaryOp::*;
+        match self {
+            Add => "add",
+            Subtract => "subtract",
+            Multiply => "multiply",
+            Divide => "divide",
+            FloorDivide => "floor_divide",
+            Remainder => "remainder",
+            Power => "power",
+            Maximum => "maximum",
+            Minimum => "minimum",
+            Equal => "equal",
+            NanEqual => "equal",
+            NotEqual => "not_equal",
+            Less => "less",
+            LessEqual => "less_equal",
+            Greater => "greater",
+            GreaterEqual => "greater_equal",
+            LogicalAnd => "logical_and",
+            LogicalOr => "logical_or",
+            BitwiseAnd => "bitwise_and",
+            BitwiseOr => "bitwise_or",
+            BitwiseXor => "bitwise_xor",
+            LeftShift => "left_shift",
+            RightShift => "right_shift",
+            ArcTan2 => "arctan2",
+            LogAddExp => "logaddexp",
+        }
+    }
+
+    /// Whether the result is bool (comparisons and logical ops).
+    pub fn is_predicate(self) -> bool {
+        use BinaryOp::*;
+        matches!(self, Equal | NanEqual | NotEqual | Less | LessEqual | Greater | GreaterEqual | LogicalAnd | LogicalOr)
+    }
+}
+
+/// A binary op applied to two operands of one dtype.
+#[derive(Debug, Clone, Copy)]
+pub struct Binary(pub BinaryOp);
+
+impl Primitive for Binary {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>> {
+        let (a, b) = (&ctx.inputs[0], &ctx.inputs[1]);
+        let shape = ctx.outputs[0].shape;
+        let out = if self.0.is_predicate() { ctx.alloc(0)? } else { ctx.donate_or_alloc(&[0, 1], 0)? };
+        let av = broadcast_view(a.data(), a.shape(), shape);
+        let bv = broadcast_view(b.data(), b.shape(), shape);
+        crate::backend::cpu::binary::binary(self.0, a.dtype(), &av, &bv, &out, shape)?;
+        Ok(vec![out])
+    }
+
+    fn is_equivalent(&self, other: &dyn Primitive) -> bool {
+        other.as_any().downcast_ref::<Binary>().is_some_and(|o| o.0 == self.0)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// `divmod`: floor quotient and remainder in one pass (two outputs).
+#[derive(Debug, Clone, Copy)]
+pub struct DivMod;
+
+impl Primitive for DivMod {
+    fn name(&self) -> &'static str {
+        "divmod"
+    }
+
+    fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>> {
+        let (a, b) = (&ctx.inputs[0], &ctx.inputs[1]);
+        let shape = ctx.outputs[0].shape;
+        let av = broadcast_view(a.data(), a.shape(), shape);
+        let bv = broadcast_view(b.data(), b.shape(), shape);
+        let (q, r) = (ctx.alloc(0)?, ctx.alloc(1)?);
+        crate::backend::cpu::binary::binary(BinaryOp::FloorDivide, a.dtype(), &av, &bv, &q, shape)?;
+        crate::backend::cpu::binary::binary(BinaryOp::Remainder, a.dtype(), &av, &bv, &r, shape)?;
+        Ok(vec![q, r])
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

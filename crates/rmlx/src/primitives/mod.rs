@@ -1,0 +1,54 @@
+//! Primitives: the operations a graph node can record. Each op family lives
+//! in one file here with its shape rule and its transformation rules (vjp,
+//! jvp, vmap); the kernels live beside each other under `backend/`.
+
+use std::any::Any;
+use std::fmt::Debug;
+
+use crate::array::{Array, Data};
+use crate::error::{Error, Result};
+use crate::eval::EvalCtx;
+
+pub mod binary;
+pub mod convert;
+pub mod creation;
+pub mod view;
+
+/// An operation recorded in the graph.
+pub trait Primitive: Send + Sync + Debug + Any {
+    /// The op's name in messages and graph dumps (MLX's primitive name).
+    fn name(&self) -> &'static str;
+
+    /// Computes the outputs on the CPU.
+    fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>>;
+
+    /// Reverse mode: cotangents of the inputs listed in `argnums` given the
+    /// cotangents of the outputs.
+    fn vjp(&self, primals: &[Array], cotangents: &[Array], argnums: &[usize], outputs: &[Array]) -> Result<Vec<Array>> {
+        let _ = (primals, cotangents, argnums, outputs);
+        Err(Error::not_implemented(format!("vjp of {}", self.name())))
+    }
+
+    /// Forward mode: output tangents given tangents of the inputs in `argnums`.
+    fn jvp(&self, primals: &[Array], tangents: &[Array], argnums: &[usize]) -> Result<Vec<Array>> {
+        let _ = (primals, tangents, argnums);
+        Err(Error::not_implemented(format!("jvp of {}", self.name())))
+    }
+
+    /// Batching: the op applied to inputs carrying a batch axis at `axes[i]`
+    /// (`None`: not batched); returns outputs and their batch axes.
+    fn vmap(&self, inputs: &[Array], axes: &[Option<usize>]) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        let _ = (inputs, axes);
+        Err(Error::not_implemented(format!("vmap of {}", self.name())))
+    }
+
+    /// Whether `other` computes the same function (for common-subexpression
+    /// elimination in compile).
+    fn is_equivalent(&self, other: &dyn Primitive) -> bool {
+        let _ = other;
+        false
+    }
+
+    /// Downcasting support.
+    fn as_any(&self) -> &dyn Any;
+}

@@ -1,0 +1,189 @@
+//! View primitives: broadcast, reshape, transpose, slice and contiguous copy.
+//! Their outputs share the input's buffer with new strides whenever the
+//! layout allows (no data moves); to the user they are values.
+
+use std::any::Any;
+
+use super::Primitive;
+use crate::array::{row_strides, Data};
+use crate::backend::cpu::copy::copy_to_contiguous;
+use crate::error::Result;
+use crate::eval::EvalCtx;
+use crate::ops::broadcast_view;
+
+/// Broadcasts the input to the output shape (stride-0 view).
+#[derive(Debug, Clone)]
+pub struct Broadcast;
+
+impl Primitive for Broadcast {
+    fn name(&self) -> &'static str {
+        "broadcast_to"
+    }
+    fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>> {
+        let a = &ctx.inputs[0];
+        Ok(vec![broadcast_view(a.data(), a.shape(), ctx.outputs[0].shape)])
+    }
+    fn is_equivalent(&self, other: &dyn Primitive) -> bool {
+        other.as_any().is::<Broadcast>()
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// Strides that view `d` (of `shape`) as `to` without copying, if any exist
+/// (NumPy's no-copy reshape: match groups of axes with equal element
+/// counts; each source group must be contiguous within itself).
+fn reshape_strides(d: &Data, shape: &[i64], to: &[i64]) -> Option<Box<[i64]>> {
+    if d.is_row_contiguous(shape) || shape.contains(&0) {
+        return Some(row_strides(to));
+    }
+    let (od, os): (Vec<i64>, Vec<i64>) = shape.iter().zip(d.strides.iter()).filter(|(&n, _)| n != 1).map(|(&n, &s)| (n, s)).unzip();
+    let mut ns = vec![0i64; to.len()];
+    let (mut oi, mut oj, mut ni, mut nj) = (0usize, 1usize, 0usize, 1usize);
+    while ni < to.len() && oi < od.len() {
+        let (mut np, mut op) = (to[ni], od[oi]);
+        while np != op {
+            if np < op {
+                if nj >= to.len() {
+                    return None;
+                }
+                np *= to[nj];
+                nj += 1;
+            } else {
+                if oj >= od.len() {
+                    return None;
+                }
+                op *= od[oj];
+                oj += 1;
+            }
+        }
+        for ok in oi..oj - 1 {
+            if os[ok] != od[ok + 1] * os[ok + 1] {
+                return None;
+            }
+        }
+        ns[nj - 1] = os[oj - 1];
+        for nk in (ni + 1..nj).rev() {
+            ns[nk - 1] = ns[nk] * to[nk];
+        }
+        ni = nj;
+        nj += 1;
+        oi = oj;
+        oj += 1;
+    }
+    // Trailing size-1 axes: any stride works.
+    for s in ns.iter_mut().skip(ni) {
+        *s = 1;
+    }
+    Some(ns.into_boxed_slice())
+}
+
+/// Reshapes; a view when the layout allows, else a contiguous copy.
+#[derive(Debug, Clone)]
+pub struct Reshape;
+
+impl Primitive for Reshape {
+    fn name(&self) -> &'static str {
+        "reshape"
+    }
+    fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>> {
+        let a = &ctx.inputs[0];
+        let to = ctx.outputs[0].shape;
+        let d = a.data();
+        if let Some(strides) = reshape_strides(d, a.shape(), to) {
+            return Ok(vec![Data { buf: d.buf.clone(), offset: d.offset, strides }]);
+        }
+        let out = ctx.alloc(0)?;
+        copy_to_contiguous(d, a.shape(), a.itemsize(), out.byte_ptr(a.dtype()));
+        Ok(vec![out])
+    }
+    fn is_equivalent(&self, other: &dyn Primitive) -> bool {
+        other.as_any().is::<Reshape>()
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// Permutes axes (a view).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transpose(pub Vec<usize>);
+
+impl Primitive for Transpose {
+    fn name(&self) -> &'static str {
+        "transpose"
+    }
+    fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>> {
+        let d = ctx.inputs[0].data();
+        let strides = self.0.iter().map(|&p| d.strides[p]).collect();
+        Ok(vec![Data { buf: d.buf.clone(), offset: d.offset, strides }])
+    }
+    fn is_equivalent(&self, other: &dyn Primitive) -> bool {
+        other.as_any().downcast_ref::<Transpose>() == Some(self)
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// A strided slice: per axis start and step (the output shape gives the
+/// count). Negative steps are allowed. A view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slice {
+    /// First index per axis.
+    pub start: Vec<i64>,
+    /// Step per axis.
+    pub step: Vec<i64>,
+}
+
+impl Primitive for Slice {
+    fn name(&self) -> &'static str {
+        "slice"
+    }
+    fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>> {
+        let d = ctx.inputs[0].data();
+        let out_shape = ctx.outputs[0].shape;
+        if out_shape.contains(&0) {
+            return Ok(vec![ctx.alloc(0)?]);
+        }
+        let mut off = d.offset as i64;
+        for (ax, &st) in self.start.iter().enumerate() {
+            off += st * d.strides[ax];
+        }
+        let strides = self.step.iter().zip(d.strides.iter()).map(|(&k, &s)| k * s).collect();
+        Ok(vec![Data { buf: d.buf.clone(), offset: off as usize, strides }])
+    }
+    fn is_equivalent(&self, other: &dyn Primitive) -> bool {
+        other.as_any().downcast_ref::<Slice>() == Some(self)
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// Materialises a row-contiguous copy (MLX `contiguous` / `copy`).
+#[derive(Debug, Clone)]
+pub struct Contiguous;
+
+impl Primitive for Contiguous {
+    fn name(&self) -> &'static str {
+        "contiguous"
+    }
+    fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>> {
+        let a = &ctx.inputs[0];
+        let d = a.data();
+        if d.is_row_contiguous(a.shape()) && d.strides.iter().all(|&s| s != 0) || a.size() <= 1 {
+            return Ok(vec![d.clone()]);
+        }
+        let out = ctx.alloc(0)?;
+        copy_to_contiguous(d, a.shape(), a.itemsize(), out.byte_ptr(a.dtype()));
+        Ok(vec![out])
+    }
+    fn is_equivalent(&self, other: &dyn Primitive) -> bool {
+        other.as_any().is::<Contiguous>()
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
