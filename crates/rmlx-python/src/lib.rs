@@ -1,1 +1,35 @@
-//! placeholder
+//! `rmlx.core`: the Python face of the rmlx engine, name for name with
+//! `mlx.core`. This crate is thin: argument conversion, pytrees and error
+//! mapping; every op is implemented in the `rmlx` crate.
+
+mod array;
+mod convert;
+mod device;
+mod dtype;
+mod errors;
+mod index;
+mod ops_binary;
+mod ops_creation;
+mod ops_reduce;
+mod ops_shape;
+mod ops_ternary;
+mod ops_unary;
+mod runtime;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<array::PyArray>()?;
+    dtype::register(m)?;
+    device::register(m)?;
+    runtime::register(m)?;
+    ops_binary::register(m)?;
+    ops_creation::register(m)?;
+    ops_reduce::register(m)?;
+    ops_shape::register(m)?;
+    ops_ternary::register(m)?;
+    ops_unary::register(m)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -7,11 +7,21 @@
 pub mod binary;
 pub mod convert;
 pub mod creation;
+pub mod reduce;
+pub mod scan;
+pub mod shape;
+pub mod ternary;
+pub mod unary;
 pub mod view;
 
 pub use binary::*;
 pub use convert::*;
 pub use creation::*;
+pub use reduce::*;
+pub use scan::*;
+pub use shape::*;
+pub use ternary::*;
+pub use unary::*;
 pub use view::*;
 
 use crate::array::Data;

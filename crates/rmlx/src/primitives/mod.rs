@@ -12,6 +12,11 @@ use crate::eval::EvalCtx;
 pub mod binary;
 pub mod convert;
 pub mod creation;
+pub mod reduce;
+pub mod scan;
+pub mod shape;
+pub mod ternary;
+pub mod unary;
 pub mod view;
 
 /// An operation recorded in the graph.

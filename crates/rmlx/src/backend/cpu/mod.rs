@@ -5,7 +5,12 @@
 pub mod binary;
 pub mod copy;
 pub mod elementwise;
+pub mod reduce;
+pub mod scan;
+pub mod shape;
 pub mod strided;
+pub mod ternary;
+pub mod unary;
 
 use std::sync::OnceLock;
 

@@ -1,0 +1,374 @@
+//! The Python `array` class: construction, properties, implicit evaluation
+//! (`item`, `tolist`, `repr`, `bool`, `len`, iteration, `__array__`), the
+//! arithmetic operators and basic indexing. Op-family methods (`sum`,
+//! `reshape`, ...) are added beside their ops in other files.
+
+use pyo3::exceptions::{PyIndexError, PyNotImplementedError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyComplex, PyEllipsis, PyList, PyNone, PySlice, PyTuple};
+use pyo3::IntoPyObjectExt;
+use rmlx::print::{format_repr, PrintValue};
+use rmlx::primitives::binary::BinaryOp;
+use rmlx::{ops, Array, Dtype, Scalar};
+
+use crate::convert::{binary_operands, dtype_arg, stream_arg, to_array};
+use crate::dtype::PyDtype;
+use crate::errors::PyResultExt;
+
+/// An n-dimensional lazy array (`rmlx.core.array`).
+#[pyclass(name = "array", module = "rmlx.core", weakref)]
+pub struct PyArray {
+    /// The engine array.
+    pub inner: Array,
+}
+
+impl PyArray {
+    /// Wraps an engine array.
+    pub fn new(inner: Array) -> Self {
+        PyArray { inner }
+    }
+}
+
+/// Converts a scalar to the matching Python object.
+pub fn scalar_to_py(py: Python<'_>, s: Scalar) -> PyResult<Py<PyAny>> {
+    match s {
+        Scalar::Bool(b) => b.into_py_any(py),
+        Scalar::Int(i) => i.into_py_any(py),
+        Scalar::UInt(u) => u.into_py_any(py),
+        Scalar::Float(f) => f.into_py_any(py),
+        Scalar::Complex(c) => Ok(PyComplex::from_doubles(py, c.re as f64, c.im as f64).into_any().unbind()),
+    }
+}
+
+fn print_value(s: Scalar) -> PrintValue {
+    match s {
+        Scalar::Bool(b) => PrintValue::Bool(b),
+        Scalar::Int(i) => PrintValue::Int(i),
+        Scalar::UInt(u) => PrintValue::UInt(u),
+        Scalar::Float(f) => PrintValue::Float(f),
+        Scalar::Complex(c) => PrintValue::Complex(c.re as f64, c.im as f64),
+    }
+}
+
+/// Text of `repr(a)` (evaluates).
+pub fn repr_of(a: &Array) -> PyResult<String> {
+    a.eval().py()?;
+    let get = |i: usize| print_value(a.scalar_at(i).unwrap_or(Scalar::Float(f64::NAN)));
+    Ok(format_repr(a.shape(), a.dtype(), &get))
+}
+
+fn build_list(py: Python<'_>, bytes: &[u8], shape: &[i64], dtype: Dtype, start: &mut usize) -> PyResult<Py<PyAny>> {
+    if shape.is_empty() {
+        // SAFETY: `start` indexes an element of the row-major bytes.
+        let s = unsafe { rmlx::element::read_scalar(bytes.as_ptr(), dtype, *start) };
+        *start += 1;
+        return scalar_to_py(py, s);
+    }
+    let mut items = Vec::with_capacity(shape[0] as usize);
+    for _ in 0..shape[0] {
+        items.push(build_list(py, bytes, &shape[1..], dtype, start)?);
+    }
+    Ok(PyList::new(py, items)?.into_any().unbind())
+}
+
+fn binop(py: Python<'_>, op: BinaryOp, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let (x, y) = match binary_operands(a, b) {
+        Ok(v) => v,
+        Err(e) if e.is_instance_of::<PyValueError>(py) && !is_arraylike(a) || !is_arraylike(b) => {
+            let _ = e;
+            return Ok(py.NotImplemented());
+        }
+        Err(e) => return Err(e),
+    };
+    let out = ops::binary_op(op, &x, &y, None).py()?;
+    PyArray::new(out).into_py_any(py)
+}
+
+fn is_arraylike(o: &Bound<'_, PyAny>) -> bool {
+    o.cast::<PyArray>().is_ok()
+        || o.is_instance_of::<pyo3::types::PyInt>()
+        || o.is_instance_of::<pyo3::types::PyFloat>()
+        || o.is_instance_of::<PyComplex>()
+        || o.is_instance_of::<PyList>()
+        || o.is_instance_of::<PyTuple>()
+        || o.hasattr("__array_interface__").unwrap_or(false)
+}
+
+macro_rules! operators {
+    ($($fwd:ident, $rev:ident, $inplace:ident => $op:ident;)*) => {
+        #[pymethods]
+        impl PyArray {
+            $(
+                fn $fwd(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                    binop(slf.py(), BinaryOp::$op, slf.as_any(), other)
+                }
+                fn $rev(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                    binop(slf.py(), BinaryOp::$op, other, slf.as_any())
+                }
+                fn $inplace(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<()> {
+                    let (x, y) = binary_operands(slf.as_any(), other)?;
+                    let out = ops::binary_op(BinaryOp::$op, &x, &y, None).py()?;
+                    slf.borrow_mut().inner = out;
+                    Ok(())
+                }
+            )*
+        }
+    };
+}
+
+operators! {
+    __add__, __radd__, __iadd__ => Add;
+    __sub__, __rsub__, __isub__ => Subtract;
+    __mul__, __rmul__, __imul__ => Multiply;
+    __truediv__, __rtruediv__, __itruediv__ => Divide;
+    __floordiv__, __rfloordiv__, __ifloordiv__ => FloorDivide;
+    __mod__, __rmod__, __imod__ => Remainder;
+    __and__, __rand__, __iand__ => BitwiseAnd;
+    __or__, __ror__, __ior__ => BitwiseOr;
+    __xor__, __rxor__, __ixor__ => BitwiseXor;
+    __lshift__, __rlshift__, __ilshift__ => LeftShift;
+    __rshift__, __rrshift__, __irshift__ => RightShift;
+}
+
+#[pymethods]
+impl PyArray {
+    #[new]
+    #[pyo3(signature = (val, dtype = None))]
+    fn py_new(val: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        Ok(PyArray::new(to_array(val, dtype_arg(dtype)?)?))
+    }
+
+    /// The shape as a tuple.
+    #[getter]
+    fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.inner.shape())
+    }
+    /// The element type.
+    #[getter]
+    fn dtype(&self) -> PyDtype {
+        PyDtype(self.inner.dtype())
+    }
+    /// Number of axes.
+    #[getter]
+    fn ndim(&self) -> usize {
+        self.inner.ndim()
+    }
+    /// Number of elements.
+    #[getter]
+    fn size(&self) -> usize {
+        self.inner.size()
+    }
+    /// Bytes of all elements.
+    #[getter]
+    fn nbytes(&self) -> usize {
+        self.inner.nbytes()
+    }
+    /// Bytes per element.
+    #[getter]
+    fn itemsize(&self) -> usize {
+        self.inner.itemsize()
+    }
+
+    /// The single element as a Python scalar (evaluates).
+    fn item(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let s = self.inner.item_scalar().py()?;
+        scalar_to_py(py, s)
+    }
+
+    /// Nested lists of Python scalars (evaluates).
+    fn tolist(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let bytes = self.inner.to_bytes().py()?;
+        let mut i = 0;
+        build_list(py, &bytes, self.inner.shape(), self.inner.dtype(), &mut i)
+    }
+
+    fn __repr__(&self) -> PyResult<String> {
+        repr_of(&self.inner)
+    }
+    fn __str__(&self) -> PyResult<String> {
+        repr_of(&self.inner)
+    }
+
+    fn __len__(&self) -> PyResult<usize> {
+        if self.inner.ndim() == 0 {
+            return Err(PyTypeError::new_err("len() 0-dimensional array."));
+        }
+        Ok(self.inner.shape()[0] as usize)
+    }
+
+    fn __bool__(&self) -> PyResult<bool> {
+        if self.inner.size() != 1 {
+            return Err(PyValueError::new_err("The truth value of an array with more than one element is ambiguous."));
+        }
+        Ok(self.inner.item_scalar().py()?.as_bool())
+    }
+
+    fn __int__(&self) -> PyResult<i64> {
+        Ok(self.inner.item_scalar().py()?.as_i64())
+    }
+    fn __float__(&self) -> PyResult<f64> {
+        Ok(self.inner.item_scalar().py()?.as_f64())
+    }
+    fn __index__(&self) -> PyResult<i64> {
+        if !self.inner.dtype().is_integer() {
+            return Err(PyTypeError::new_err("Only integer arrays can be used as an index."));
+        }
+        self.__int__()
+    }
+
+    fn __iter__(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let a = slf.borrow().inner.clone();
+        if a.ndim() == 0 {
+            return Err(PyTypeError::new_err("iteration over a 0-d array"));
+        }
+        let mut items = Vec::with_capacity(a.shape()[0] as usize);
+        for i in 0..a.shape()[0] {
+            items.push(PyArray::new(crate::index::take_index(&a, i).py()?));
+        }
+        Ok(PyList::new(py, items)?.into_any().try_iter()?.into_any().unbind())
+    }
+
+    fn __hash__(&self) -> usize {
+        self.inner.id()
+    }
+
+    /// Converts to a NumPy array (evaluates, copies).
+    #[pyo3(signature = (dtype = None, copy = None))]
+    fn __array__(&self, py: Python<'_>, dtype: Option<&Bound<'_, PyAny>>, copy: Option<bool>) -> PyResult<Py<PyAny>> {
+        let _ = copy;
+        let np = py.import("numpy")?;
+        let a = &self.inner;
+        let (src, npname): (Array, &str) = match a.dtype() {
+            Dtype::Bfloat16 => match py.import("ml_dtypes") {
+                Ok(_) => (a.clone(), "bfloat16"),
+                Err(_) => (ops::astype(a, Dtype::Float32, None).py()?, "float32"),
+            },
+            d => (a.clone(), if d == Dtype::Bool { "bool" } else { d.name() }),
+        };
+        let npdtype = if npname == "bfloat16" { py.import("ml_dtypes")?.getattr("bfloat16")? } else { np.getattr("dtype")?.call1((npname,))? };
+        let bytes = src.to_bytes().py()?;
+        let buf = pyo3::types::PyByteArray::new(py, &bytes);
+        let arr = np.call_method1("frombuffer", (buf, npdtype))?;
+        let arr = arr.call_method1("reshape", (PyTuple::new(py, a.shape())?,))?;
+        let arr = match dtype {
+            Some(d) if !d.is_none() => arr.call_method1("astype", (d,))?,
+            _ => arr,
+        };
+        Ok(arr.unbind())
+    }
+
+    /// Converts to `dtype`.
+    #[pyo3(signature = (dtype, stream = None))]
+    fn astype(&self, dtype: &Bound<'_, PyAny>, stream: Option<&Bound<'_, PyAny>>) -> PyResult<PyArray> {
+        let d = dtype_arg(Some(dtype))?.ok_or_else(|| PyTypeError::new_err("astype needs a dtype"))?;
+        Ok(PyArray::new(ops::astype(&self.inner, d, stream_arg(stream)?).py()?))
+    }
+
+    /// Reinterprets the bytes as `dtype`.
+    #[pyo3(signature = (dtype, stream = None))]
+    fn view(&self, dtype: &Bound<'_, PyAny>, stream: Option<&Bound<'_, PyAny>>) -> PyResult<PyArray> {
+        let d = dtype_arg(Some(dtype))?.ok_or_else(|| PyTypeError::new_err("view needs a dtype"))?;
+        Ok(PyArray::new(ops::view(&self.inner, d, stream_arg(stream)?).py()?))
+    }
+
+    fn __eq__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        if other.is_none() {
+            return false.into_py_any(slf.py());
+        }
+        binop(slf.py(), BinaryOp::Equal, slf.as_any(), other)
+    }
+    fn __ne__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        if other.is_none() {
+            return true.into_py_any(slf.py());
+        }
+        binop(slf.py(), BinaryOp::NotEqual, slf.as_any(), other)
+    }
+    fn __lt__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf.py(), BinaryOp::Less, slf.as_any(), other)
+    }
+    fn __le__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf.py(), BinaryOp::LessEqual, slf.as_any(), other)
+    }
+    fn __gt__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf.py(), BinaryOp::Greater, slf.as_any(), other)
+    }
+    fn __ge__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf.py(), BinaryOp::GreaterEqual, slf.as_any(), other)
+    }
+
+    fn __pow__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, _modulo: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf.py(), BinaryOp::Power, slf.as_any(), other)
+    }
+    fn __rpow__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, _modulo: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        binop(slf.py(), BinaryOp::Power, other, slf.as_any())
+    }
+    fn __ipow__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, _modulo: &Bound<'_, PyAny>) -> PyResult<()> {
+        let (x, y) = binary_operands(slf.as_any(), other)?;
+        slf.borrow_mut().inner = ops::binary_op(BinaryOp::Power, &x, &y, None).py()?;
+        Ok(())
+    }
+
+    fn __copy__(&self) -> PyArray {
+        PyArray::new(self.inner.clone())
+    }
+    #[pyo3(signature = (_memo = None))]
+    fn __deepcopy__(&self, _memo: Option<&Bound<'_, PyAny>>) -> PyArray {
+        PyArray::new(self.inner.clone())
+    }
+
+    fn __getitem__(&self, idx: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        Ok(PyArray::new(crate::index::get_item(&self.inner, idx)?))
+    }
+}
+
+/// Parses a basic index (int, slice, None, Ellipsis or a tuple of them).
+pub enum BasicIndex {
+    /// An integer index.
+    Int(i64),
+    /// A slice.
+    Slice(Option<i64>, Option<i64>, Option<i64>),
+    /// A new axis.
+    NewAxis,
+    /// `...`
+    Ellipsis,
+}
+
+/// Splits an index object into basic index items; advanced indices are
+/// refused with a clear error until the indexing family lands.
+pub fn parse_index(idx: &Bound<'_, PyAny>) -> PyResult<Vec<BasicIndex>> {
+    let items: Vec<Bound<'_, PyAny>> = if let Ok(t) = idx.cast::<PyTuple>() { t.iter().collect() } else { vec![idx.clone()] };
+    let mut out = Vec::with_capacity(items.len());
+    for it in items {
+        if it.is_instance_of::<PyNone>() {
+            out.push(BasicIndex::NewAxis);
+        } else if it.is_instance_of::<PyEllipsis>() {
+            out.push(BasicIndex::Ellipsis);
+        } else if let Ok(s) = it.cast::<PySlice>() {
+            let get = |name: &str| -> PyResult<Option<i64>> {
+                let v = s.getattr(name)?;
+                if v.is_none() {
+                    Ok(None)
+                } else {
+                    Ok(Some(v.call_method0("__index__")?.extract()?))
+                }
+            };
+            out.push(BasicIndex::Slice(get("start")?, get("stop")?, get("step")?));
+        } else if it.is_instance_of::<pyo3::types::PyBool>() {
+            return Err(PyNotImplementedError::new_err("[getitem] boolean indices are not implemented in rmlx yet."));
+        } else if let Ok(i) = it.call_method0("__index__").and_then(|v| v.extract::<i64>()) {
+            out.push(BasicIndex::Int(i));
+        } else {
+            return Err(PyNotImplementedError::new_err(format!(
+                "[getitem] advanced indexing with {} is not implemented in rmlx yet.",
+                it.get_type().name()?
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// Raised for an out-of-range integer index.
+pub fn index_error(i: i64, axis: usize, size: i64) -> PyErr {
+    PyIndexError::new_err(format!("index {i} is out of bounds for axis {axis} with size {size}"))
+}

@@ -1,0 +1,1 @@
+//! Public ops of the shape family.

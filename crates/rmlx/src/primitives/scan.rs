@@ -1,0 +1,1 @@
+//! The scan op family: primitives with their shape and transformation rules.

@@ -1,0 +1,1 @@
+//! The shape op family: primitives with their shape and transformation rules.

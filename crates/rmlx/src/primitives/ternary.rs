@@ -1,0 +1,1 @@
+//! The ternary op family: primitives with their shape and transformation rules.

@@ -1,0 +1,1 @@
+//! The unary op family: primitives with their shape and transformation rules.
