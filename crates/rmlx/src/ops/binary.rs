@@ -19,7 +19,7 @@ pub fn binary_op(op: BinaryOp, a: &Array, b: &Array, s: Option<Stream>) -> Resul
         Divide | ArcTan2 | LogAddExp => dt = dt.to_inexact(),
         BitwiseAnd | BitwiseOr | BitwiseXor | LeftShift | RightShift => {
             if dt.is_inexact() {
-                return Err(Error::value(format!(
+                return Err(Error::runtime(format!(
                     "[{}] Only allowed on integer or boolean types but got types {} and {}.",
                     op.name(),
                     a.dtype(),
@@ -32,8 +32,11 @@ pub fn binary_op(op: BinaryOp, a: &Array, b: &Array, s: Option<Stream>) -> Resul
         }
         _ => {}
     }
-    if dt == Dtype::Complex64 && matches!(op, FloorDivide | Remainder | ArcTan2 | LogAddExp) {
-        return Err(Error::value(format!("[{}] Does not support complex inputs.", op.name())));
+    if dt == Dtype::Complex64 && op == Remainder {
+        return Err(Error::value("[remainder] Complex type not supported."));
+    }
+    if dt == Dtype::Complex64 && op == ArcTan2 {
+        return Err(Error::value("[arctan2] Not supported for complex64."));
     }
     let shape = broadcast_shapes(a.shape(), b.shape())?;
     let a = astype(a, dt, Some(s))?;

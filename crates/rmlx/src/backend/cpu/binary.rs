@@ -107,7 +107,8 @@ macro_rules! arith_half {
             #[inline(always)] fn sub(a: Self, b: Self) -> Self { <$t>::from_f32(a.to_f32() - b.to_f32()) }
             #[inline(always)] fn mul(a: Self, b: Self) -> Self { <$t>::from_f32(a.to_f32() * b.to_f32()) }
             #[inline(always)] fn div(a: Self, b: Self) -> Self { <$t>::from_f32(a.to_f32() / b.to_f32()) }
-            #[inline(always)] fn floor_div(a: Self, b: Self) -> Self { <$t>::from_f32(f32::floor_div(a.to_f32(), b.to_f32())) }
+            // The quotient is rounded to the half type before flooring, as MLX does.
+            #[inline(always)] fn floor_div(a: Self, b: Self) -> Self { <$t>::from_f32(<$t>::from_f32(a.to_f32() / b.to_f32()).to_f32().floor()) }
             #[inline(always)] fn rem(a: Self, b: Self) -> Self { <$t>::from_f32(f32::rem(a.to_f32(), b.to_f32())) }
             #[inline(always)] fn pow(a: Self, b: Self) -> Self { <$t>::from_f32(a.to_f32().powf(b.to_f32())) }
             #[inline(always)] fn max(a: Self, b: Self) -> Self { <$t>::from_f32(f32::max(a.to_f32(), b.to_f32())) }
@@ -165,7 +166,12 @@ fn complex_op(op: BinaryOp, a: &Data, b: &Data, out: &Data, shape: &[i64]) -> Re
         Add => apply2(a, b, out, shape, |x: C, y: C| x + y),
         Subtract => apply2(a, b, out, shape, |x: C, y: C| x - y),
         Multiply => apply2(a, b, out, shape, |x: C, y: C| x * y),
-        Divide => apply2(a, b, out, shape, |x: C, y: C| x / y),
+        // MLX's complex floor_divide is plain division.
+        Divide | FloorDivide => apply2(a, b, out, shape, |x: C, y: C| x / y),
+        LogAddExp => apply2(a, b, out, shape, |x: C, y: C| {
+            let (hi, lo) = if (x.re, x.im) > (y.re, y.im) { (x, y) } else { (y, x) };
+            hi + (C::new(1.0, 0.0) + (lo - hi).exp()).ln()
+        }),
         Power => apply2(a, b, out, shape, |x: C, y: C| x.powc(y)),
         // MLX orders complex numbers lexicographically (real, then imaginary).
         Maximum => apply2(a, b, out, shape, |x: C, y: C| if (x.re, x.im) > (y.re, y.im) { x } else { y }),
@@ -290,7 +296,7 @@ pub fn binary(op: BinaryOp, dt: Dtype, a: &Data, b: &Data, out: &Data, shape: &[
         }
         return Ok(());
     }
-    if matches!(op, ArcTan2 | LogAddExp) {
+    if matches!(op, ArcTan2 | LogAddExp) && dt != Dtype::Complex64 {
         match dt {
             Dtype::Float32 => float_op(op, a, b, out, shape, f32::atan2, logaddexp32),
             Dtype::Float64 => float_op(op, a, b, out, shape, f64::atan2, logaddexp64),
