@@ -60,14 +60,17 @@ def random_array(rng, shape, name):
         return rng.integers(lo, 50, size=shape).astype(name)
     if name == "complex64":
         return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(np.complex64)
-    return rng.standard_normal(shape).astype(np.float32)
+    if name in ("float16", "float64"):
+        return rng.standard_normal(shape).astype(name)
+    return rng.standard_normal(shape).astype(np.float32)  # bfloat16 has no NumPy dtype
 
 
 def make(mod, np_value, name):
     """`mod.array(np_value)` as dtype `name` (works for bfloat16 too)."""
     if name == "float64":
         # MLX turns float64 NumPy input into float32; go through Python floats.
-        return mod.array(np.asarray(np_value, dtype=np.float64).tolist(), dtype=mod.float64)
+        v = np.asarray(np_value, dtype=np.float64)
+        return mod.array(v.tolist(), dtype=mod.float64).reshape(v.shape)
     return mod.array(np_value).astype(getattr(mod, name))
 
 

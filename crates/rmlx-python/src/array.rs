@@ -7,8 +7,8 @@ use pyo3::exceptions::{PyIndexError, PyNotImplementedError, PyTypeError, PyValue
 use pyo3::prelude::*;
 use pyo3::types::{PyComplex, PyEllipsis, PyList, PyNone, PySlice, PyTuple};
 use pyo3::IntoPyObjectExt;
-use rmlx::print::{format_repr, PrintValue};
 use rmlx::primitives::binary::BinaryOp;
+use rmlx::print::{format_repr, PrintValue};
 use rmlx::{ops, Array, Dtype, Scalar};
 
 use crate::convert::{binary_operands, dtype_arg, stream_arg, to_array};
@@ -36,7 +36,9 @@ pub fn scalar_to_py(py: Python<'_>, s: Scalar) -> PyResult<Py<PyAny>> {
         Scalar::Int(i) => i.into_py_any(py),
         Scalar::UInt(u) => u.into_py_any(py),
         Scalar::Float(f) => f.into_py_any(py),
-        Scalar::Complex(c) => Ok(PyComplex::from_doubles(py, c.re as f64, c.im as f64).into_any().unbind()),
+        Scalar::Complex(c) => Ok(PyComplex::from_doubles(py, c.re as f64, c.im as f64)
+            .into_any()
+            .unbind()),
     }
 }
 
@@ -57,7 +59,13 @@ pub fn repr_of(a: &Array) -> PyResult<String> {
     Ok(format_repr(a.shape(), a.dtype(), &get))
 }
 
-fn build_list(py: Python<'_>, bytes: &[u8], shape: &[i64], dtype: Dtype, start: &mut usize) -> PyResult<Py<PyAny>> {
+fn build_list(
+    py: Python<'_>,
+    bytes: &[u8],
+    shape: &[i64],
+    dtype: Dtype,
+    start: &mut usize,
+) -> PyResult<Py<PyAny>> {
     if shape.is_empty() {
         // SAFETY: `start` indexes an element of the row-major bytes.
         let s = unsafe { rmlx::element::read_scalar(bytes.as_ptr(), dtype, *start) };
@@ -71,7 +79,12 @@ fn build_list(py: Python<'_>, bytes: &[u8], shape: &[i64], dtype: Dtype, start: 
     Ok(PyList::new(py, items)?.into_any().unbind())
 }
 
-fn binop(py: Python<'_>, op: BinaryOp, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+fn binop(
+    py: Python<'_>,
+    op: BinaryOp,
+    a: &Bound<'_, PyAny>,
+    b: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyAny>> {
     let (x, y) = match binary_operands(a, b) {
         Ok(v) => v,
         Err(e) if e.is_instance_of::<PyValueError>(py) && !is_arraylike(a) || !is_arraylike(b) => {
@@ -198,7 +211,9 @@ impl PyArray {
 
     fn __bool__(&self) -> PyResult<bool> {
         if self.inner.size() != 1 {
-            return Err(PyValueError::new_err("The truth value of an array with more than one element is ambiguous."));
+            return Err(PyValueError::new_err(
+                "The truth value of an array with more than one element is ambiguous.",
+            ));
         }
         Ok(self.inner.item_scalar().py()?.as_bool())
     }
@@ -211,7 +226,9 @@ impl PyArray {
     }
     fn __index__(&self) -> PyResult<i64> {
         if !self.inner.dtype().is_integer() {
-            return Err(PyTypeError::new_err("Only integer arrays can be used as an index."));
+            return Err(PyTypeError::new_err(
+                "Only integer arrays can be used as an index.",
+            ));
         }
         self.__int__()
     }
@@ -226,7 +243,11 @@ impl PyArray {
         for i in 0..a.shape()[0] {
             items.push(PyArray::new(crate::index::take_index(&a, i).py()?));
         }
-        Ok(PyList::new(py, items)?.into_any().try_iter()?.into_any().unbind())
+        Ok(PyList::new(py, items)?
+            .into_any()
+            .try_iter()?
+            .into_any()
+            .unbind())
     }
 
     fn __hash__(&self) -> usize {
@@ -235,7 +256,12 @@ impl PyArray {
 
     /// Converts to a NumPy array (evaluates, copies).
     #[pyo3(signature = (dtype = None, copy = None))]
-    fn __array__(&self, py: Python<'_>, dtype: Option<&Bound<'_, PyAny>>, copy: Option<bool>) -> PyResult<Py<PyAny>> {
+    fn __array__(
+        &self,
+        py: Python<'_>,
+        dtype: Option<&Bound<'_, PyAny>>,
+        copy: Option<bool>,
+    ) -> PyResult<Py<PyAny>> {
         let _ = copy;
         let np = py.import("numpy")?;
         let a = &self.inner;
@@ -246,7 +272,11 @@ impl PyArray {
             },
             d => (a.clone(), if d == Dtype::Bool { "bool" } else { d.name() }),
         };
-        let npdtype = if npname == "bfloat16" { py.import("ml_dtypes")?.getattr("bfloat16")? } else { np.getattr("dtype")?.call1((npname,))? };
+        let npdtype = if npname == "bfloat16" {
+            py.import("ml_dtypes")?.getattr("bfloat16")?
+        } else {
+            np.getattr("dtype")?.call1((npname,))?
+        };
         let bytes = src.to_bytes().py()?;
         let buf = pyo3::types::PyByteArray::new(py, &bytes);
         let arr = np.call_method1("frombuffer", (buf, npdtype))?;
@@ -260,16 +290,30 @@ impl PyArray {
 
     /// Converts to `dtype`.
     #[pyo3(signature = (dtype, stream = None))]
-    fn astype(&self, dtype: &Bound<'_, PyAny>, stream: Option<&Bound<'_, PyAny>>) -> PyResult<PyArray> {
-        let d = dtype_arg(Some(dtype))?.ok_or_else(|| PyTypeError::new_err("astype needs a dtype"))?;
-        Ok(PyArray::new(ops::astype(&self.inner, d, stream_arg(stream)?).py()?))
+    fn astype(
+        &self,
+        dtype: &Bound<'_, PyAny>,
+        stream: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyArray> {
+        let d =
+            dtype_arg(Some(dtype))?.ok_or_else(|| PyTypeError::new_err("astype needs a dtype"))?;
+        Ok(PyArray::new(
+            ops::astype(&self.inner, d, stream_arg(stream)?).py()?,
+        ))
     }
 
     /// Reinterprets the bytes as `dtype`.
     #[pyo3(signature = (dtype, stream = None))]
-    fn view(&self, dtype: &Bound<'_, PyAny>, stream: Option<&Bound<'_, PyAny>>) -> PyResult<PyArray> {
-        let d = dtype_arg(Some(dtype))?.ok_or_else(|| PyTypeError::new_err("view needs a dtype"))?;
-        Ok(PyArray::new(ops::view(&self.inner, d, stream_arg(stream)?).py()?))
+    fn view(
+        &self,
+        dtype: &Bound<'_, PyAny>,
+        stream: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyArray> {
+        let d =
+            dtype_arg(Some(dtype))?.ok_or_else(|| PyTypeError::new_err("view needs a dtype"))?;
+        Ok(PyArray::new(
+            ops::view(&self.inner, d, stream_arg(stream)?).py()?,
+        ))
     }
 
     fn __eq__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
@@ -297,13 +341,25 @@ impl PyArray {
         binop(slf.py(), BinaryOp::GreaterEqual, slf.as_any(), other)
     }
 
-    fn __pow__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, _modulo: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    fn __pow__(
+        slf: &Bound<'_, Self>,
+        other: &Bound<'_, PyAny>,
+        _modulo: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
         binop(slf.py(), BinaryOp::Power, slf.as_any(), other)
     }
-    fn __rpow__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, _modulo: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    fn __rpow__(
+        slf: &Bound<'_, Self>,
+        other: &Bound<'_, PyAny>,
+        _modulo: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
         binop(slf.py(), BinaryOp::Power, other, slf.as_any())
     }
-    fn __ipow__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, _modulo: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn __ipow__(
+        slf: &Bound<'_, Self>,
+        other: &Bound<'_, PyAny>,
+        _modulo: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         let (x, y) = binary_operands(slf.as_any(), other)?;
         slf.borrow_mut().inner = ops::binary_op(BinaryOp::Power, &x, &y, None).py()?;
         Ok(())
@@ -337,7 +393,11 @@ pub enum BasicIndex {
 /// Splits an index object into basic index items; advanced indices are
 /// refused with a clear error until the indexing family lands.
 pub fn parse_index(idx: &Bound<'_, PyAny>) -> PyResult<Vec<BasicIndex>> {
-    let items: Vec<Bound<'_, PyAny>> = if let Ok(t) = idx.cast::<PyTuple>() { t.iter().collect() } else { vec![idx.clone()] };
+    let items: Vec<Bound<'_, PyAny>> = if let Ok(t) = idx.cast::<PyTuple>() {
+        t.iter().collect()
+    } else {
+        vec![idx.clone()]
+    };
     let mut out = Vec::with_capacity(items.len());
     for it in items {
         if it.is_instance_of::<PyNone>() {
@@ -355,8 +415,13 @@ pub fn parse_index(idx: &Bound<'_, PyAny>) -> PyResult<Vec<BasicIndex>> {
             };
             out.push(BasicIndex::Slice(get("start")?, get("stop")?, get("step")?));
         } else if it.is_instance_of::<pyo3::types::PyBool>() {
-            return Err(PyNotImplementedError::new_err("[getitem] boolean indices are not implemented in rmlx yet."));
-        } else if let Ok(i) = it.call_method0("__index__").and_then(|v| v.extract::<i64>()) {
+            return Err(PyNotImplementedError::new_err(
+                "[getitem] boolean indices are not implemented in rmlx yet.",
+            ));
+        } else if let Ok(i) = it
+            .call_method0("__index__")
+            .and_then(|v| v.extract::<i64>())
+        {
             out.push(BasicIndex::Int(i));
         } else {
             return Err(PyNotImplementedError::new_err(format!(
@@ -370,5 +435,7 @@ pub fn parse_index(idx: &Bound<'_, PyAny>) -> PyResult<Vec<BasicIndex>> {
 
 /// Raised for an out-of-range integer index.
 pub fn index_error(i: i64, axis: usize, size: i64) -> PyErr {
-    PyIndexError::new_err(format!("index {i} is out of bounds for axis {axis} with size {size}"))
+    PyIndexError::new_err(format!(
+        "index {i} is out of bounds for axis {axis} with size {size}"
+    ))
 }

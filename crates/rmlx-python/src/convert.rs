@@ -23,7 +23,9 @@ fn int_scalar(obj: &Bound<'_, PyAny>) -> PyResult<Scalar> {
     if let Ok(v) = obj.extract::<u64>() {
         return Ok(Scalar::UInt(v));
     }
-    Err(PyValueError::new_err(format!("Integer {obj} is out of the range of int64 and uint64.")))
+    Err(PyValueError::new_err(format!(
+        "Integer {obj} is out of the range of int64 and uint64."
+    )))
 }
 
 /// The array MLX makes of a Python scalar next to an array of dtype `hint`
@@ -32,12 +34,20 @@ fn int_scalar(obj: &Bound<'_, PyAny>) -> PyResult<Scalar> {
 pub fn scalar_to_array(obj: &Bound<'_, PyAny>, hint: Option<Dtype>) -> PyResult<Option<Array>> {
     if obj.is_instance_of::<PyBool>() {
         let v: bool = obj.extract()?;
-        return Ok(Some(Array::from_scalar(Scalar::Bool(v), hint.unwrap_or(Dtype::Bool)).py()?));
+        return Ok(Some(
+            Array::from_scalar(Scalar::Bool(v), hint.unwrap_or(Dtype::Bool)).py()?,
+        ));
     }
     if obj.is_instance_of::<PyInt>() {
         let v = int_scalar(obj)?;
         let fits32 = matches!(v, Scalar::Int(i) if i >= i32::MIN as i64 && i <= i32::MAX as i64);
-        let default = if fits32 { Dtype::Int32 } else if matches!(v, Scalar::UInt(_)) { Dtype::Uint64 } else { Dtype::Int64 };
+        let default = if fits32 {
+            Dtype::Int32
+        } else if matches!(v, Scalar::UInt(_)) {
+            Dtype::Uint64
+        } else {
+            Dtype::Int64
+        };
         let dt = match hint {
             Some(h) if h.is_integer() => {
                 let info = iinfo(h).expect("integer dtype");
@@ -47,7 +57,9 @@ pub fn scalar_to_array(obj: &Bound<'_, PyAny>, hint: Option<Dtype>) -> PyResult<
                     _ => 0,
                 };
                 if val < info.min || val > info.max {
-                    return Err(PyValueError::new_err(format!("Converting {val} to {h} would result in overflow.")));
+                    return Err(PyValueError::new_err(format!(
+                        "Converting {val} to {h} would result in overflow."
+                    )));
                 }
                 h
             }
@@ -67,7 +79,9 @@ pub fn scalar_to_array(obj: &Bound<'_, PyAny>, hint: Option<Dtype>) -> PyResult<
     if obj.is_instance_of::<PyComplex>() {
         let c = obj.cast::<PyComplex>()?;
         let v = Complex32::new(c.real() as f32, c.imag() as f32);
-        return Ok(Some(Array::from_scalar(Scalar::Complex(v), Dtype::Complex64).py()?));
+        return Ok(Some(
+            Array::from_scalar(Scalar::Complex(v), Dtype::Complex64).py()?,
+        ));
     }
     Ok(None)
 }
@@ -136,10 +150,22 @@ fn from_nested(obj: &Bound<'_, PyAny>, dtype: Option<Dtype>) -> PyResult<Array> 
         // SAFETY: the buffer holds one element per collected value.
         unsafe { write_scalar(p, dt, i, v) };
     }
-    Ok(Array::from_data(&shape, dt, data, rmlx::device::current_stream()))
+    Ok(Array::from_data(
+        &shape,
+        dt,
+        data,
+        rmlx::device::current_stream(),
+    ))
 }
 
-fn collect(obj: &Bound<'_, PyAny>, shape: &[i64], depth: usize, vals: &mut Vec<Scalar>, kind: &mut Dtype, any: &mut bool) -> PyResult<()> {
+fn collect(
+    obj: &Bound<'_, PyAny>,
+    shape: &[i64],
+    depth: usize,
+    vals: &mut Vec<Scalar>,
+    kind: &mut Dtype,
+    any: &mut bool,
+) -> PyResult<()> {
     let nonuniform = || PyValueError::new_err("Initialization encountered non-uniform length.");
     if depth == shape.len() {
         let s = if obj.is_instance_of::<PyBool>() {
@@ -147,7 +173,8 @@ fn collect(obj: &Bound<'_, PyAny>, shape: &[i64], depth: usize, vals: &mut Vec<S
         } else if obj.is_instance_of::<PyInt>() {
             let v = int_scalar(obj)?;
             let big = !matches!(v, Scalar::Int(i) if i >= i32::MIN as i64 && i <= i32::MAX as i64);
-            *kind = rmlx::dtype::promote_types(*kind, if big { Dtype::Int64 } else { Dtype::Int32 });
+            *kind =
+                rmlx::dtype::promote_types(*kind, if big { Dtype::Int64 } else { Dtype::Int32 });
             v
         } else if obj.is_instance_of::<PyFloat>() {
             *kind = rmlx::dtype::promote_types(*kind, Dtype::Float32);
@@ -173,14 +200,20 @@ fn collect(obj: &Bound<'_, PyAny>, shape: &[i64], depth: usize, vals: &mut Vec<S
         if a.shape() != &shape[depth..] {
             return Err(nonuniform());
         }
-        *kind = if *any { rmlx::dtype::promote_types(*kind, a.dtype()) } else { a.dtype() };
+        *kind = if *any {
+            rmlx::dtype::promote_types(*kind, a.dtype())
+        } else {
+            a.dtype()
+        };
         *any = true;
         for i in 0..a.size() {
             vals.push(a.scalar_at(i).py()?);
         }
         return Ok(());
     }
-    if !(obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>()) || obj.len()? != shape[depth] as usize {
+    if !(obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>())
+        || obj.len()? != shape[depth] as usize
+    {
         return Err(nonuniform());
     }
     for item in obj.try_iter()? {
@@ -209,7 +242,11 @@ fn dtype_of_typestr(ts: &str, descr_name: Option<String>) -> PyResult<Dtype> {
         "c8" => Dtype::Complex64,
         "c16" => Dtype::Complex64,
         "V2" if descr_name.as_deref() == Some("bfloat16") => Dtype::Bfloat16,
-        _ => return Err(PyTypeError::new_err(format!("Cannot convert NumPy dtype {ts} to an rmlx array."))),
+        _ => {
+            return Err(PyTypeError::new_err(format!(
+                "Cannot convert NumPy dtype {ts} to an rmlx array."
+            )))
+        }
     })
 }
 
@@ -221,10 +258,20 @@ fn from_array_interface(obj: &Bound<'_, PyAny>) -> PyResult<Array> {
     let name: Option<String> = arr.getattr("dtype")?.getattr("name")?.extract().ok();
     let iface = arr.getattr("__array_interface__")?;
     let iface = iface.cast::<PyDict>()?;
-    let ts: String = iface.get_item("typestr")?.ok_or_else(|| PyValueError::new_err("bad __array_interface__"))?.extract()?;
-    let shape: Vec<i64> = iface.get_item("shape")?.ok_or_else(|| PyValueError::new_err("bad __array_interface__"))?.extract()?;
+    let ts: String = iface
+        .get_item("typestr")?
+        .ok_or_else(|| PyValueError::new_err("bad __array_interface__"))?
+        .extract()?;
+    let shape: Vec<i64> = iface
+        .get_item("shape")?
+        .ok_or_else(|| PyValueError::new_err("bad __array_interface__"))?
+        .extract()?;
     let mut dt = dtype_of_typestr(&ts, name)?;
-    let arr = if &ts[1..] == "c16" { arr.call_method1("astype", ("complex64",))? } else { arr };
+    let arr = if &ts[1..] == "c16" {
+        arr.call_method1("astype", ("complex64",))?
+    } else {
+        arr
+    };
     let arr = if dt == Dtype::Float64 {
         dt = Dtype::Float32;
         arr.call_method1("astype", ("float32",))?
@@ -234,7 +281,10 @@ fn from_array_interface(obj: &Bound<'_, PyAny>) -> PyResult<Array> {
     let arr = np.call_method1("ascontiguousarray", (arr,))?;
     let iface = arr.getattr("__array_interface__")?;
     let iface = iface.cast::<PyDict>()?;
-    let (ptr, _ro): (usize, bool) = iface.get_item("data")?.ok_or_else(|| PyValueError::new_err("bad __array_interface__"))?.extract()?;
+    let (ptr, _ro): (usize, bool) = iface
+        .get_item("data")?
+        .ok_or_else(|| PyValueError::new_err("bad __array_interface__"))?
+        .extract()?;
     let n: usize = shape.iter().product::<i64>() as usize * dt.size();
     // SAFETY: NumPy guarantees `ptr` addresses n bytes of a C-contiguous
     // array that `arr` keeps alive for this call.
@@ -282,7 +332,10 @@ pub fn stream_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Stream>> {
     if let Ok(t) = obj.cast::<PyDeviceType>() {
         return Ok(Some(rmlx::device::default_stream(t.get().device())));
     }
-    Err(PyTypeError::new_err(format!("stream must be a Stream, Device or None, got {}.", obj.get_type().name()?)))
+    Err(PyTypeError::new_err(format!(
+        "stream must be a Stream, Device or None, got {}.",
+        obj.get_type().name()?
+    )))
 }
 
 /// The `dtype=` argument.
@@ -294,7 +347,10 @@ pub fn dtype_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Dtype>> {
             if let Ok(d) = o.cast::<PyDtype>() {
                 Ok(Some(d.get().0))
             } else {
-                Err(PyTypeError::new_err(format!("dtype must be an rmlx Dtype, got {}.", o.get_type().name()?)))
+                Err(PyTypeError::new_err(format!(
+                    "dtype must be an rmlx Dtype, got {}.",
+                    o.get_type().name()?
+                )))
             }
         }
     }
@@ -305,8 +361,15 @@ pub fn shape_arg(obj: &Bound<'_, PyAny>) -> PyResult<Vec<i64>> {
     if let Ok(v) = obj.extract::<i64>() {
         return Ok(vec![v]);
     }
-    obj.extract::<Vec<i64>>()
-        .map_err(|_| PyTypeError::new_err(format!("Expected a shape (int or sequence of ints), got {}.", obj.get_type().name().map(|n| n.to_string()).unwrap_or_default())))
+    obj.extract::<Vec<i64>>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "Expected a shape (int or sequence of ints), got {}.",
+            obj.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ))
+    })
 }
 
 /// An axis argument: None, an int, or a sequence of ints.

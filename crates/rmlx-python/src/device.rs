@@ -49,7 +49,10 @@ impl PyDevice {
     #[new]
     #[pyo3(signature = (r#type, index = 0))]
     fn new(r#type: &Bound<'_, PyAny>, index: usize) -> PyResult<Self> {
-        Ok(PyDevice(Device { kind: device_from(r#type)?.kind, index }))
+        Ok(PyDevice(Device {
+            kind: device_from(r#type)?.kind,
+            index,
+        }))
     }
     #[getter]
     fn r#type(&self) -> PyDeviceType {
@@ -84,7 +87,10 @@ impl PyStream {
         self.0.to_string()
     }
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other.cast::<PyStream>().map(|s| s.get().0 == self.0).unwrap_or(false)
+        other
+            .cast::<PyStream>()
+            .map(|s| s.get().0 == self.0)
+            .unwrap_or(false)
     }
     fn __hash__(&self) -> u64 {
         self.0.index as u64
@@ -123,7 +129,10 @@ impl StreamContext {
 fn stream(s: &Bound<'_, PyAny>) -> PyResult<StreamContext> {
     let target = crate::convert::stream_arg(Some(s))?.unwrap_or_else(device::current_stream);
     device::resolve_stream(Some(target), "stream").py()?;
-    Ok(StreamContext { target, saved: None })
+    Ok(StreamContext {
+        target,
+        saved: None,
+    })
 }
 
 #[pyfunction]

@@ -56,11 +56,22 @@ impl PyFinfo {
     #[new]
     fn new(d: &Bound<'_, PyAny>) -> PyResult<Self> {
         let d = dtype_of(d)?;
-        let f = dtype::finfo(d).ok_or_else(|| PyValueError::new_err(format!("[finfo] dtype {d} is not inexact.")))?;
-        Ok(PyFinfo { min: f.min, max: f.max, eps: f.eps, dtype: PyDtype(f.dtype) })
+        let f = dtype::finfo(d)
+            .ok_or_else(|| PyValueError::new_err(format!("[finfo] dtype {d} is not inexact.")))?;
+        Ok(PyFinfo {
+            min: f.min,
+            max: f.max,
+            eps: f.eps,
+            dtype: PyDtype(f.dtype),
+        })
     }
     fn __repr__(&self) -> String {
-        format!("finfo(min={}, max={}, dtype={})", self.min, self.max, self.dtype.0.name())
+        format!(
+            "finfo(min={}, max={}, dtype={})",
+            self.min,
+            self.max,
+            self.dtype.0.name()
+        )
     }
 }
 
@@ -78,8 +89,13 @@ impl PyIinfo {
     #[new]
     fn new(d: &Bound<'_, PyAny>) -> PyResult<Self> {
         let d = dtype_of(d)?;
-        let f = dtype::iinfo(d).ok_or_else(|| PyValueError::new_err(format!("[iinfo] dtype {d} is not integral.")))?;
-        Ok(PyIinfo { min: f.min, max: f.max, dtype: PyDtype(f.dtype) })
+        let f = dtype::iinfo(d)
+            .ok_or_else(|| PyValueError::new_err(format!("[iinfo] dtype {d} is not integral.")))?;
+        Ok(PyIinfo {
+            min: f.min,
+            max: f.max,
+            dtype: PyDtype(f.dtype),
+        })
     }
     #[getter]
     fn min(&self) -> i128 {
@@ -90,7 +106,12 @@ impl PyIinfo {
         self.max
     }
     fn __repr__(&self) -> String {
-        format!("iinfo(min={}, max={}, dtype={})", self.min, self.max, self.dtype.0.name())
+        format!(
+            "iinfo(min={}, max={}, dtype={})",
+            self.min,
+            self.max,
+            self.dtype.0.name()
+        )
     }
 }
 
@@ -102,7 +123,10 @@ pub fn dtype_of(obj: &Bound<'_, PyAny>) -> PyResult<Dtype> {
     if let Ok(a) = obj.cast::<crate::array::PyArray>() {
         return Ok(a.borrow().inner.dtype());
     }
-    Err(PyTypeError::new_err(format!("Expected a Dtype, got {}.", obj.get_type().name()?)))
+    Err(PyTypeError::new_err(format!(
+        "Expected a Dtype, got {}.",
+        obj.get_type().name()?
+    )))
 }
 
 /// `issubdtype(a, b)` for any mix of dtypes and categories.
@@ -142,7 +166,16 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add(name, PyDtype(d))?;
     }
     use DtypeCategory as C;
-    for c in [C::ComplexFloating, C::Floating, C::Inexact, C::SignedInteger, C::UnsignedInteger, C::Integer, C::Number, C::Generic] {
+    for c in [
+        C::ComplexFloating,
+        C::Floating,
+        C::Inexact,
+        C::SignedInteger,
+        C::UnsignedInteger,
+        C::Integer,
+        C::Number,
+        C::Generic,
+    ] {
         m.add(c.name(), PyDtypeCategory(c))?;
     }
     m.add_function(wrap_pyfunction!(issubdtype, m)?)?;

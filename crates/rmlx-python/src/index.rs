@@ -20,10 +20,17 @@ pub fn take_index(a: &Array, i: i64) -> rmlx::Result<Array> {
 }
 
 /// Number of elements and normalised start of `start:stop:step` on `n`.
-fn slice_bounds(n: i64, start: Option<i64>, stop: Option<i64>, step: Option<i64>) -> PyResult<(i64, i64, i64)> {
+fn slice_bounds(
+    n: i64,
+    start: Option<i64>,
+    stop: Option<i64>,
+    step: Option<i64>,
+) -> PyResult<(i64, i64, i64)> {
     let step = step.unwrap_or(1);
     if step == 0 {
-        return Err(pyo3::exceptions::PyValueError::new_err("slice step cannot be zero"));
+        return Err(pyo3::exceptions::PyValueError::new_err(
+            "slice step cannot be zero",
+        ));
     }
     let clamp = |v: i64, lo: i64, hi: i64| v.max(lo).min(hi);
     let (lo, hi) = if step > 0 { (0, n) } else { (-1, n - 1) };
@@ -34,22 +41,36 @@ fn slice_bounds(n: i64, start: Option<i64>, stop: Option<i64>, step: Option<i64>
     };
     let s = norm(start, if step > 0 { 0 } else { n - 1 });
     let e = norm(stop, if step > 0 { n } else { -1 });
-    let count = if step > 0 { ((e - s) + step - 1) / step } else { ((s - e) + (-step) - 1) / (-step) };
+    let count = if step > 0 {
+        ((e - s) + step - 1) / step
+    } else {
+        ((s - e) + (-step) - 1) / (-step)
+    };
     Ok((s, count.max(0), step))
 }
 
 /// `a[idx]` for a basic index.
 pub fn get_item(a: &Array, idx: &Bound<'_, PyAny>) -> PyResult<Array> {
     let items = parse_index(idx)?;
-    let consumed = items.iter().filter(|i| matches!(i, BasicIndex::Int(_) | BasicIndex::Slice(..))).count();
+    let consumed = items
+        .iter()
+        .filter(|i| matches!(i, BasicIndex::Int(_) | BasicIndex::Slice(..)))
+        .count();
     if consumed > a.ndim() {
         return Err(pyo3::exceptions::PyIndexError::new_err(format!(
             "Too many indices for array with {} dimensions.",
             a.ndim()
         )));
     }
-    if items.iter().filter(|i| matches!(i, BasicIndex::Ellipsis)).count() > 1 {
-        return Err(pyo3::exceptions::PyIndexError::new_err("An index can only have a single ellipsis ('...')"));
+    if items
+        .iter()
+        .filter(|i| matches!(i, BasicIndex::Ellipsis))
+        .count()
+        > 1
+    {
+        return Err(pyo3::exceptions::PyIndexError::new_err(
+            "An index can only have a single ellipsis ('...')",
+        ));
     }
     let nd = a.ndim();
     let (mut start, mut step, mut count) = (vec![0i64; nd], vec![1i64; nd], a.shape().to_vec());

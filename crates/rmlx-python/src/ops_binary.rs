@@ -8,9 +8,16 @@ use crate::array::PyArray;
 use crate::convert::{binary_operands, stream_arg};
 use crate::errors::PyResultExt;
 
-fn run(op: BinaryOp, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>, stream: Option<&Bound<'_, PyAny>>) -> PyResult<PyArray> {
+fn run(
+    op: BinaryOp,
+    a: &Bound<'_, PyAny>,
+    b: &Bound<'_, PyAny>,
+    stream: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyArray> {
     let (x, y) = binary_operands(a, b)?;
-    Ok(PyArray::new(ops::binary_op(op, &x, &y, stream_arg(stream)?).py()?))
+    Ok(PyArray::new(
+        ops::binary_op(op, &x, &y, stream_arg(stream)?).py()?,
+    ))
 }
 
 macro_rules! binary_pyfns {
@@ -43,7 +50,11 @@ binary_pyfns! {
 
 #[pyfunction]
 #[pyo3(signature = (a, b, /, *, stream = None))]
-fn divmod(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>, stream: Option<&Bound<'_, PyAny>>) -> PyResult<(PyArray, PyArray)> {
+fn divmod(
+    a: &Bound<'_, PyAny>,
+    b: &Bound<'_, PyAny>,
+    stream: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(PyArray, PyArray)> {
     let (x, y) = binary_operands(a, b)?;
     let (q, r) = ops::divmod(&x, &y, stream_arg(stream)?).py()?;
     Ok((PyArray::new(q), PyArray::new(r)))

@@ -26,7 +26,9 @@ const DETACH_MIN_ARRAYS: usize = 1;
 #[pyo3(signature = (*args))]
 fn eval(py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<()> {
     let arrays = collect(args)?;
-    let big = arrays.iter().any(|a| !a.is_available() && a.size() > 1 << 14);
+    let big = arrays
+        .iter()
+        .any(|a| !a.is_available() && a.size() > 1 << 14);
     if big && arrays.len() >= DETACH_MIN_ARRAYS {
         py.detach(|| rmlx::eval(&arrays)).py()
     } else {
@@ -115,7 +117,10 @@ impl PrintOptionsContext {
 #[pyfunction]
 #[pyo3(signature = (precision = None))]
 fn printoptions(precision: Option<i32>) -> PrintOptionsContext {
-    PrintOptionsContext { precision, saved: None }
+    PrintOptionsContext {
+        precision,
+        saved: None,
+    }
 }
 
 /// Registers the functions of this file.

@@ -31,7 +31,11 @@ impl Data {
     /// A fresh row-contiguous buffer for `shape` of `dtype` (uninitialised).
     pub fn alloc(shape: &[i64], dtype: Dtype) -> Result<Data> {
         let n = shape_size(shape);
-        Ok(Data { buf: Arc::new(Buffer::new(n * dtype.size())?), offset: 0, strides: row_strides(shape) })
+        Ok(Data {
+            buf: Arc::new(Buffer::new(n * dtype.size())?),
+            offset: 0,
+            strides: row_strides(shape),
+        })
     }
 
     /// Pointer to the element at the view's origin.
@@ -129,7 +133,12 @@ impl Array {
         prim: Arc<dyn Primitive>,
         inputs: Vec<Array>,
     ) -> Array {
-        let op = Arc::new(Op { prim, inputs, siblings: Vec::new(), outputs: Vec::new() });
+        let op = Arc::new(Op {
+            prim,
+            inputs,
+            siblings: Vec::new(),
+            outputs: Vec::new(),
+        });
         let node = Node {
             shape: shape.into_boxed_slice(),
             dtype,
@@ -164,7 +173,12 @@ impl Array {
             }));
         }
         let siblings = arcs.iter().map(Arc::downgrade).collect();
-        let op = Arc::new(Op { prim, inputs, siblings, outputs });
+        let op = Arc::new(Op {
+            prim,
+            inputs,
+            siblings,
+            outputs,
+        });
         for (i, a) in arcs.iter().enumerate() {
             *a.op.lock().unwrap_or_else(|e| e.into_inner()) = Some((op.clone(), i));
         }
@@ -181,7 +195,12 @@ impl Array {
         let data = Data::alloc(&[], dtype)?;
         // SAFETY: one element allocated.
         unsafe { crate::element::write_scalar(data.byte_ptr(dtype), dtype, 0, v) };
-        Ok(Array::from_data(&[], dtype, data, crate::device::current_stream()))
+        Ok(Array::from_data(
+            &[],
+            dtype,
+            data,
+            crate::device::current_stream(),
+        ))
     }
 
     /// An array holding a copy of `values` with `shape`.
@@ -199,18 +218,31 @@ impl Array {
         let data = Data::alloc(shape, T::DTYPE)?;
         // SAFETY: the buffer holds values.len() elements of T.
         unsafe { std::ptr::copy_nonoverlapping(values.as_ptr(), data.ptr::<T>(), values.len()) };
-        Ok(Array::from_data(shape, T::DTYPE, data, crate::device::current_stream()))
+        Ok(Array::from_data(
+            shape,
+            T::DTYPE,
+            data,
+            crate::device::current_stream(),
+        ))
     }
 
     /// An array from raw bytes in row-major order.
     pub fn from_bytes(bytes: &[u8], shape: &[i64], dtype: Dtype) -> Result<Array> {
         if shape_size(shape) * dtype.size() != bytes.len() {
-            bail_value!("[array] {} bytes do not fill shape {shape:?} of {dtype}.", bytes.len());
+            bail_value!(
+                "[array] {} bytes do not fill shape {shape:?} of {dtype}.",
+                bytes.len()
+            );
         }
         let data = Data::alloc(shape, dtype)?;
         // SAFETY: sizes checked above.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), data.byte_ptr(dtype), bytes.len()) };
-        Ok(Array::from_data(shape, dtype, data, crate::device::current_stream()))
+        Ok(Array::from_data(
+            shape,
+            dtype,
+            data,
+            crate::device::current_stream(),
+        ))
     }
 
     /// The shape.
@@ -220,7 +252,11 @@ impl Array {
     /// Extent of axis `ax` (negative counts from the end); panics if out of range.
     pub fn dim(&self, ax: isize) -> i64 {
         let n = self.ndim() as isize;
-        self.0.shape[if ax < 0 { (ax + n) as usize } else { ax as usize }]
+        self.0.shape[if ax < 0 {
+            (ax + n) as usize
+        } else {
+            ax as usize
+        }]
     }
     /// The dtype.
     pub fn dtype(&self) -> Dtype {
@@ -255,7 +291,10 @@ impl Array {
     /// The computed data. Panics if not evaluated; kernels receive evaluated
     /// inputs only.
     pub fn data(&self) -> &Data {
-        self.0.data.get().expect("rmlx internal error: array read before evaluation")
+        self.0
+            .data
+            .get()
+            .expect("rmlx internal error: array read before evaluation")
     }
 
     /// The data, evaluating first if needed.
@@ -283,7 +322,9 @@ impl Array {
 
     /// The op's inputs (empty for a leaf).
     pub fn inputs(&self) -> Vec<Array> {
-        self.op().map(|(op, _)| op.inputs.clone()).unwrap_or_default()
+        self.op()
+            .map(|(op, _)| op.inputs.clone())
+            .unwrap_or_default()
     }
 
     /// Identity of the node (equal for clones of the same array).
@@ -301,7 +342,10 @@ impl Array {
         let d = self.evaluated()?;
         let shape = self.shape();
         if i >= self.size() {
-            return Err(Error::index(format!("[item] index {i} out of range for size {}", self.size())));
+            return Err(Error::index(format!(
+                "[item] index {i} out of range for size {}",
+                self.size()
+            )));
         }
         let mut off = 0i64;
         let mut rem = i as i64;
@@ -311,13 +355,23 @@ impl Array {
             rem /= ext;
         }
         // SAFETY: off is a valid element offset of the view.
-        Ok(unsafe { read_scalar(d.byte_ptr(self.dtype()).offset(off as isize * self.itemsize() as isize), self.dtype(), 0) })
+        Ok(unsafe {
+            read_scalar(
+                d.byte_ptr(self.dtype())
+                    .offset(off as isize * self.itemsize() as isize),
+                self.dtype(),
+                0,
+            )
+        })
     }
 
     /// The single element of a one-element array (MLX `item`).
     pub fn item_scalar(&self) -> Result<Scalar> {
         if self.size() != 1 {
-            bail_value!("[item] item can only be called on arrays of size 1 (got shape {:?}).", self.shape());
+            bail_value!(
+                "[item] item can only be called on arrays of size 1 (got shape {:?}).",
+                self.shape()
+            );
         }
         self.scalar_at(0)
     }
@@ -330,7 +384,11 @@ impl Array {
     /// All elements in row-major order, as `T` (which must match the dtype).
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
         if T::DTYPE != self.dtype() {
-            bail_type!("[to_vec] array has dtype {} but {} was requested.", self.dtype(), T::DTYPE);
+            bail_type!(
+                "[to_vec] array has dtype {} but {} was requested.",
+                self.dtype(),
+                T::DTYPE
+            );
         }
         let bytes = self.to_bytes()?;
         let n = self.size();
@@ -347,7 +405,12 @@ impl Array {
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let d = self.evaluated()?.clone();
         let mut out = vec![0u8; self.nbytes()];
-        crate::backend::cpu::copy::copy_to_contiguous(&d, self.shape(), self.itemsize(), out.as_mut_ptr());
+        crate::backend::cpu::copy::copy_to_contiguous(
+            &d,
+            self.shape(),
+            self.itemsize(),
+            out.as_mut_ptr(),
+        );
         Ok(out)
     }
 }
@@ -362,7 +425,9 @@ impl Drop for Node {
     /// Drops the graph behind this node iteratively: a chain of a million
     /// pending nodes must not overflow the stack.
     fn drop(&mut self) {
-        let Some((op, _)) = self.op.get_mut().unwrap_or_else(|e| e.into_inner()).take() else { return };
+        let Some((op, _)) = self.op.get_mut().unwrap_or_else(|e| e.into_inner()).take() else {
+            return;
+        };
         let mut stack: Vec<Array> = Vec::new();
         if let Ok(op) = Arc::try_unwrap(op) {
             stack.extend(op.inputs);

@@ -28,9 +28,15 @@ pub struct Device {
 
 impl Device {
     /// The CPU.
-    pub const CPU: Device = Device { kind: DeviceType::Cpu, index: 0 };
+    pub const CPU: Device = Device {
+        kind: DeviceType::Cpu,
+        index: 0,
+    };
     /// The first GPU.
-    pub const GPU: Device = Device { kind: DeviceType::Gpu, index: 0 };
+    pub const GPU: Device = Device {
+        kind: DeviceType::Gpu,
+        index: 0,
+    };
 }
 
 impl fmt::Display for Device {
@@ -71,7 +77,11 @@ impl fmt::Display for Stream {
             DeviceType::Cpu => "cpu",
             DeviceType::Gpu => "gpu",
         };
-        write!(f, "Stream(Device({d}, {}), {})", self.device.index, self.index)
+        write!(
+            f,
+            "Stream(Device({d}, {}), {})",
+            self.device.index, self.index
+        )
     }
 }
 
@@ -79,8 +89,14 @@ static NEXT_STREAM: AtomicUsize = AtomicUsize::new(2);
 // 0 = cpu, 1 = gpu
 static DEFAULT_DEVICE: AtomicU8 = AtomicU8::new(0);
 static DEFAULT_STREAMS: Mutex<[Option<Stream>; 2]> = Mutex::new([
-    Some(Stream { index: 0, device: Device::CPU }),
-    Some(Stream { index: 1, device: Device::GPU }),
+    Some(Stream {
+        index: 0,
+        device: Device::CPU,
+    }),
+    Some(Stream {
+        index: 1,
+        device: Device::GPU,
+    }),
 ]);
 
 /// The default device (MLX `default_device`).
@@ -96,7 +112,9 @@ pub fn default_device() -> Device {
 pub fn set_default_device(d: Device) -> Result<()> {
     if !is_available(d.kind) {
         let _ = d;
-        return Err(Error::value("[set_default_device] Cannot set gpu device without gpu backend."));
+        return Err(Error::value(
+            "[set_default_device] Cannot set gpu device without gpu backend.",
+        ));
     }
     DEFAULT_DEVICE.store(u8::from(d.kind == DeviceType::Gpu), Ordering::Relaxed);
     Ok(())
@@ -105,7 +123,10 @@ pub fn set_default_device(d: Device) -> Result<()> {
 /// The default stream of a device (MLX `default_stream`).
 pub fn default_stream(d: Device) -> Stream {
     let s = DEFAULT_STREAMS.lock().unwrap_or_else(|e| e.into_inner());
-    s[usize::from(d.kind == DeviceType::Gpu)].unwrap_or(Stream { index: 0, device: d })
+    s[usize::from(d.kind == DeviceType::Gpu)].unwrap_or(Stream {
+        index: 0,
+        device: d,
+    })
 }
 
 /// Makes `s` the default stream of its device (MLX `set_default_stream`).
@@ -121,7 +142,10 @@ pub fn new_stream(d: Device) -> Result<Stream> {
             "[new_stream] Cannot make a stream on {d}: the gpu backend is not available in this build of rmlx."
         )));
     }
-    Ok(Stream { index: NEXT_STREAM.fetch_add(1, Ordering::Relaxed), device: d })
+    Ok(Stream {
+        index: NEXT_STREAM.fetch_add(1, Ordering::Relaxed),
+        device: d,
+    })
 }
 
 /// The stream ops use when none is given: the default device's default stream.
@@ -134,7 +158,9 @@ pub fn resolve_stream(s: Option<Stream>, op: &str) -> Result<Stream> {
     let s = s.unwrap_or_else(current_stream);
     if !is_available(s.device.kind) {
         let _ = op;
-        return Err(Error::value("[default_stream] Cannot get gpu stream without gpu backend."));
+        return Err(Error::value(
+            "[default_stream] Cannot get gpu stream without gpu backend.",
+        ));
     }
     Ok(s)
 }

@@ -81,19 +81,58 @@ use Dtype::*;
 // MLX's promotion table (mlx/dtype.cpp), verified pair by pair against the
 // reference wheel in python/tests/test_dtype.py.
 const PROMOTE: [[Dtype; 14]; 14] = [
-    [Bool, Uint8, Uint16, Uint32, Uint64, Int8, Int16, Int32, Int64, Float16, Float32, Float64, Bfloat16, Complex64],
-    [Uint8, Uint8, Uint16, Uint32, Uint64, Int16, Int16, Int32, Int64, Float16, Float32, Float64, Bfloat16, Complex64],
-    [Uint16, Uint16, Uint16, Uint32, Uint64, Int32, Int32, Int32, Int64, Float16, Float32, Float64, Bfloat16, Complex64],
-    [Uint32, Uint32, Uint32, Uint32, Uint64, Int64, Int64, Int64, Int64, Float16, Float32, Float64, Bfloat16, Complex64],
-    [Uint64, Uint64, Uint64, Uint64, Uint64, Float32, Float32, Float32, Float32, Float16, Float32, Float64, Bfloat16, Complex64],
-    [Int8, Int16, Int32, Int64, Float32, Int8, Int16, Int32, Int64, Float16, Float32, Float64, Bfloat16, Complex64],
-    [Int16, Int16, Int32, Int64, Float32, Int16, Int16, Int32, Int64, Float16, Float32, Float64, Bfloat16, Complex64],
-    [Int32, Int32, Int32, Int64, Float32, Int32, Int32, Int32, Int64, Float16, Float32, Float64, Bfloat16, Complex64],
-    [Int64, Int64, Int64, Int64, Float32, Int64, Int64, Int64, Int64, Float16, Float32, Float64, Bfloat16, Complex64],
-    [Float16, Float16, Float16, Float16, Float16, Float16, Float16, Float16, Float16, Float16, Float32, Float64, Float32, Complex64],
-    [Float32, Float32, Float32, Float32, Float32, Float32, Float32, Float32, Float32, Float32, Float32, Float64, Float32, Complex64],
-    [Float64, Float64, Float64, Float64, Float64, Float64, Float64, Float64, Float64, Float64, Float64, Float64, Float64, Complex64],
-    [Bfloat16, Bfloat16, Bfloat16, Bfloat16, Bfloat16, Bfloat16, Bfloat16, Bfloat16, Bfloat16, Float32, Float32, Float64, Bfloat16, Complex64],
+    [
+        Bool, Uint8, Uint16, Uint32, Uint64, Int8, Int16, Int32, Int64, Float16, Float32, Float64,
+        Bfloat16, Complex64,
+    ],
+    [
+        Uint8, Uint8, Uint16, Uint32, Uint64, Int16, Int16, Int32, Int64, Float16, Float32,
+        Float64, Bfloat16, Complex64,
+    ],
+    [
+        Uint16, Uint16, Uint16, Uint32, Uint64, Int32, Int32, Int32, Int64, Float16, Float32,
+        Float64, Bfloat16, Complex64,
+    ],
+    [
+        Uint32, Uint32, Uint32, Uint32, Uint64, Int64, Int64, Int64, Int64, Float16, Float32,
+        Float64, Bfloat16, Complex64,
+    ],
+    [
+        Uint64, Uint64, Uint64, Uint64, Uint64, Float32, Float32, Float32, Float32, Float16,
+        Float32, Float64, Bfloat16, Complex64,
+    ],
+    [
+        Int8, Int16, Int32, Int64, Float32, Int8, Int16, Int32, Int64, Float16, Float32, Float64,
+        Bfloat16, Complex64,
+    ],
+    [
+        Int16, Int16, Int32, Int64, Float32, Int16, Int16, Int32, Int64, Float16, Float32, Float64,
+        Bfloat16, Complex64,
+    ],
+    [
+        Int32, Int32, Int32, Int64, Float32, Int32, Int32, Int32, Int64, Float16, Float32, Float64,
+        Bfloat16, Complex64,
+    ],
+    [
+        Int64, Int64, Int64, Int64, Float32, Int64, Int64, Int64, Int64, Float16, Float32, Float64,
+        Bfloat16, Complex64,
+    ],
+    [
+        Float16, Float16, Float16, Float16, Float16, Float16, Float16, Float16, Float16, Float16,
+        Float32, Float64, Float32, Complex64,
+    ],
+    [
+        Float32, Float32, Float32, Float32, Float32, Float32, Float32, Float32, Float32, Float32,
+        Float32, Float64, Float32, Complex64,
+    ],
+    [
+        Float64, Float64, Float64, Float64, Float64, Float64, Float64, Float64, Float64, Float64,
+        Float64, Float64, Float64, Complex64,
+    ],
+    [
+        Bfloat16, Bfloat16, Bfloat16, Bfloat16, Bfloat16, Bfloat16, Bfloat16, Bfloat16, Bfloat16,
+        Float32, Float32, Float64, Bfloat16, Complex64,
+    ],
     [Complex64; 14],
 ];
 
@@ -242,7 +281,11 @@ pub fn promote_types(a: Dtype, b: Dtype) -> Dtype {
 
 /// Promotes a list of dtypes left to right (MLX's `result_type` over arrays).
 pub fn result_type(dtypes: &[Dtype]) -> Dtype {
-    dtypes.iter().copied().reduce(promote_types).unwrap_or(Float32)
+    dtypes
+        .iter()
+        .copied()
+        .reduce(promote_types)
+        .unwrap_or(Float32)
 }
 
 /// MLX's `can_cast` for a same-kind conversion without loss.
@@ -284,7 +327,12 @@ pub fn finfo(dtype: Dtype) -> Option<Finfo> {
         _ => return None,
     };
     let dtype = if dtype == Complex64 { Float32 } else { dtype };
-    Some(Finfo { min: -max, max, eps, dtype })
+    Some(Finfo {
+        min: -max,
+        max,
+        eps,
+        dtype,
+    })
 }
 
 /// `iinfo(dtype)`; `None` unless the dtype is an integer.

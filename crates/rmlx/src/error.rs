@@ -34,23 +34,38 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl Error {
     /// A `ValueError`-kind error.
     pub fn value(msg: impl Into<String>) -> Error {
-        Error { kind: ErrorKind::Value, message: msg.into() }
+        Error {
+            kind: ErrorKind::Value,
+            message: msg.into(),
+        }
     }
     /// A `TypeError`-kind error.
     pub fn type_(msg: impl Into<String>) -> Error {
-        Error { kind: ErrorKind::Type, message: msg.into() }
+        Error {
+            kind: ErrorKind::Type,
+            message: msg.into(),
+        }
     }
     /// An `IndexError`-kind error.
     pub fn index(msg: impl Into<String>) -> Error {
-        Error { kind: ErrorKind::Index, message: msg.into() }
+        Error {
+            kind: ErrorKind::Index,
+            message: msg.into(),
+        }
     }
     /// A `RuntimeError`-kind error.
     pub fn runtime(msg: impl Into<String>) -> Error {
-        Error { kind: ErrorKind::Runtime, message: msg.into() }
+        Error {
+            kind: ErrorKind::Runtime,
+            message: msg.into(),
+        }
     }
     /// A `MemoryError`-kind error.
     pub fn memory(msg: impl Into<String>) -> Error {
-        Error { kind: ErrorKind::Memory, message: msg.into() }
+        Error {
+            kind: ErrorKind::Memory,
+            message: msg.into(),
+        }
     }
     /// The error for an op or transformation rule that rmlx does not have yet.
     pub fn not_implemented(what: impl fmt::Display) -> Error {

@@ -40,7 +40,11 @@ impl<'a> EvalCtx<'a> {
     /// A context over evaluated inputs (donation off); used by tests and by
     /// primitives that run other primitives' kernels.
     pub fn new(inputs: &'a [Array], outputs: &'a [OutSpec<'a>]) -> Self {
-        EvalCtx { inputs, outputs, donate: false }
+        EvalCtx {
+            inputs,
+            outputs,
+            donate: false,
+        }
     }
 
     /// Input `i`'s data.
@@ -62,7 +66,10 @@ impl<'a> EvalCtx<'a> {
         }
         let a = &self.inputs[i];
         let out = self.outputs[o];
-        if Arc::strong_count(&a.0) != 1 || a.shape() != out.shape || a.itemsize() != out.dtype.size() {
+        if Arc::strong_count(&a.0) != 1
+            || a.shape() != out.shape
+            || a.itemsize() != out.dtype.size()
+        {
             return None;
         }
         let d = a.data();
@@ -137,7 +144,9 @@ pub fn eval(outputs: &[Array]) -> Result<()> {
 
 /// Runs the op of `a` (and fills its siblings), then detaches it.
 fn run_op(a: Array) -> Result<()> {
-    let Some((op, _)) = lock_op(&a).take() else { return Ok(()) };
+    let Some((op, _)) = lock_op(&a).take() else {
+        return Ok(());
+    };
     let keep = a.0.keep_graph.load(Ordering::Relaxed);
     if keep {
         *lock_op(&a) = Some((op.clone(), 0));
@@ -160,15 +169,34 @@ fn run_op(a: Array) -> Result<()> {
         )));
     }
     let result = {
-        let specs: Vec<OutSpec> = if op.outputs.is_empty() {
-            vec![OutSpec { shape: a.shape(), dtype: a.dtype() }]
-        } else {
-            op.outputs.iter().map(|(s, d)| OutSpec { shape: s, dtype: *d }).collect()
-        };
         // Donation needs this op to be the only holder of its inputs.
         let donate = !keep_any && Arc::strong_count(&op) == 1;
-        let ctx = EvalCtx { inputs: &op.inputs, outputs: &specs, donate };
-        op.prim.eval_cpu(&ctx)
+        if op.outputs.is_empty() {
+            // Single output: no allocation for the output list.
+            let specs = [OutSpec {
+                shape: a.shape(),
+                dtype: a.dtype(),
+            }];
+            op.prim.eval_cpu(&EvalCtx {
+                inputs: &op.inputs,
+                outputs: &specs,
+                donate,
+            })
+        } else {
+            let specs: Vec<OutSpec> = op
+                .outputs
+                .iter()
+                .map(|(s, d)| OutSpec {
+                    shape: s,
+                    dtype: *d,
+                })
+                .collect();
+            op.prim.eval_cpu(&EvalCtx {
+                inputs: &op.inputs,
+                outputs: &specs,
+                donate,
+            })
+        }
     };
     match result {
         Ok(datas) => {
@@ -191,7 +219,11 @@ fn run_op(a: Array) -> Result<()> {
             for s in sibs.iter().flatten() {
                 let mut g = lock_op(s);
                 if g.is_none() {
-                    let pos = op.siblings.iter().position(|w| w.as_ptr() == Arc::as_ptr(&s.0)).unwrap_or(0);
+                    let pos = op
+                        .siblings
+                        .iter()
+                        .position(|w| w.as_ptr() == Arc::as_ptr(&s.0))
+                        .unwrap_or(0);
                     *g = Some((op.clone(), pos));
                 }
             }

@@ -29,7 +29,10 @@ impl Buffer {
     pub fn new(bytes: usize) -> Result<Buffer> {
         let capacity = size_class(bytes);
         if capacity == 0 {
-            return Ok(Buffer { ptr: NonNull::<u64>::dangling().cast(), capacity: 0 });
+            return Ok(Buffer {
+                ptr: NonNull::<u64>::dangling().cast(),
+                capacity: 0,
+            });
         }
         let mut st = state();
         let cached = st.cache.get_mut(&capacity).and_then(|v| v.pop());
@@ -51,8 +54,9 @@ impl Buffer {
                     }
                 }
                 drop(st);
-                let layout = Layout::from_size_align(capacity, ALIGN)
-                    .map_err(|_| Error::memory(format!("[malloc] cannot allocate {bytes} bytes")))?;
+                let layout = Layout::from_size_align(capacity, ALIGN).map_err(|_| {
+                    Error::memory(format!("[malloc] cannot allocate {bytes} bytes"))
+                })?;
                 // SAFETY: layout has non-zero size.
                 let p = unsafe { alloc(layout) };
                 let p = NonNull::new(p).ok_or_else(|| {
@@ -95,7 +99,10 @@ impl Drop for Buffer {
         st.active -= self.capacity;
         if st.cache_bytes + self.capacity <= st.cache_limit {
             st.cache_bytes += self.capacity;
-            st.cache.entry(self.capacity).or_default().push(SendPtr(self.ptr));
+            st.cache
+                .entry(self.capacity)
+                .or_default()
+                .push(SendPtr(self.ptr));
         } else {
             drop(st);
             free_block(self.ptr, self.capacity);
@@ -105,7 +112,12 @@ impl Drop for Buffer {
 
 fn free_block(ptr: NonNull<u8>, capacity: usize) {
     // SAFETY: allocated in Buffer::new with this exact layout.
-    unsafe { dealloc(ptr.as_ptr(), Layout::from_size_align_unchecked(capacity, ALIGN)) }
+    unsafe {
+        dealloc(
+            ptr.as_ptr(),
+            Layout::from_size_align_unchecked(capacity, ALIGN),
+        )
+    }
 }
 
 /// Rounds a request up to its bucket: multiples of 64 bytes up to 4 KiB,
@@ -172,7 +184,11 @@ fn default_memory_limit() -> usize {
         .and_then(|s| {
             s.lines()
                 .find(|l| l.starts_with("MemTotal:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|k| k.parse::<usize>().ok()))
+                .and_then(|l| {
+                    l.split_whitespace()
+                        .nth(1)
+                        .and_then(|k| k.parse::<usize>().ok())
+                })
         })
         .map(|kib| kib * 1024)
         .unwrap_or(16 << 30);

@@ -53,7 +53,10 @@ fn donation_keeps_peak_memory_at_one_extra_buffer() {
     }
     y.eval().unwrap();
     let extra = memory::peak_memory() - base;
-    assert!(extra <= (n as usize * 4) + (1 << 16), "peak grew by {extra} bytes");
+    assert!(
+        extra <= (n as usize * 4) + (1 << 16),
+        "peak grew by {extra} bytes"
+    );
     drop(x);
 }
 
@@ -74,7 +77,10 @@ fn errors_name_the_op_and_shapes() {
     let b = f32s(&[1.0, 2.0]);
     let e = ops::add(&a, &b, None).unwrap_err();
     assert_eq!(e.kind, rmlx::ErrorKind::Value);
-    assert_eq!(e.message, "[broadcast_shapes] Shapes (3) and (2) cannot be broadcast.");
+    assert_eq!(
+        e.message,
+        "[broadcast_shapes] Shapes (3) and (2) cannot be broadcast."
+    );
     let e = ops::reshape(&a, &[4], None).unwrap_err();
     assert!(e.message.starts_with("[reshape]"), "{}", e.message);
     let e = ops::bitwise_and(&a, &a, None).unwrap_err();
@@ -86,15 +92,24 @@ fn views_are_values() {
     let a = Array::from_slice(&[1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]).unwrap();
     let t = ops::transpose(&a, None, None).unwrap();
     assert_eq!(t.shape(), &[3, 2]);
-    assert_eq!(t.to_vec::<f32>().unwrap(), vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+    assert_eq!(
+        t.to_vec::<f32>().unwrap(),
+        vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]
+    );
     let r = ops::reshape(&t, &[6], None).unwrap();
-    assert_eq!(r.to_vec::<f32>().unwrap(), vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+    assert_eq!(
+        r.to_vec::<f32>().unwrap(),
+        vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]
+    );
     let s = ops::slice_strided(&a, &[1, 2], &[1, -1], &[1, 3], None).unwrap();
     assert_eq!(s.to_vec::<f32>().unwrap(), vec![6.0, 5.0, 4.0]);
     // The source is untouched by computing on its views.
     let doubled = ops::add(&t, &t, None).unwrap();
     doubled.eval().unwrap();
-    assert_eq!(a.to_vec::<f32>().unwrap(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    assert_eq!(
+        a.to_vec::<f32>().unwrap(),
+        vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    );
 }
 
 #[test]
@@ -103,7 +118,10 @@ fn broadcasting_and_promotion() {
     let b = Array::from_slice(&[10.0f32, 20.0], &[2, 1]).unwrap();
     let c = ops::add(&a, &b, None).unwrap();
     assert_eq!(c.dtype(), Dtype::Float32);
-    assert_eq!(c.to_vec::<f32>().unwrap(), vec![11.0, 12.0, 13.0, 24.0, 25.0, 26.0]);
+    assert_eq!(
+        c.to_vec::<f32>().unwrap(),
+        vec![11.0, 12.0, 13.0, 24.0, 25.0, 26.0]
+    );
     let d = ops::divide(&a, &a, None).unwrap();
     assert_eq!(d.dtype(), Dtype::Float32);
 }

@@ -42,7 +42,13 @@ pub fn binary_op(op: BinaryOp, a: &Array, b: &Array, s: Option<Stream>) -> Resul
     let a = astype(a, dt, Some(s))?;
     let b = astype(b, dt, Some(s))?;
     let out_dt = if op.is_predicate() { Dtype::Bool } else { dt };
-    Ok(Array::from_op(shape, out_dt, s, Arc::new(Binary(op)), vec![a, b]))
+    Ok(Array::from_op(
+        shape,
+        out_dt,
+        s,
+        Arc::new(Binary(op)),
+        vec![a, b],
+    ))
 }
 
 macro_rules! binary_fns {
@@ -115,7 +121,12 @@ pub fn divmod(a: &Array, b: &Array, s: Option<Stream>) -> Result<(Array, Array)>
     let shape = broadcast_shapes(a.shape(), b.shape())?;
     let a = astype(a, dt, Some(s))?;
     let b = astype(b, dt, Some(s))?;
-    let mut outs = Array::from_multi_op(vec![(shape.clone(), dt), (shape, dt)], s, Arc::new(DivMod), vec![a, b]);
+    let mut outs = Array::from_multi_op(
+        vec![(shape.clone(), dt), (shape, dt)],
+        s,
+        Arc::new(DivMod),
+        vec![a, b],
+    );
     let r = outs.pop().expect("two outputs");
     let q = outs.pop().expect("two outputs");
     Ok((q, r))

@@ -14,7 +14,13 @@ pub fn astype(a: &Array, dtype: Dtype, s: Option<Stream>) -> Result<Array> {
         return Ok(a.clone());
     }
     let s = resolve_stream(s, "astype")?;
-    Ok(Array::from_op(a.shape().to_vec(), dtype, s, Arc::new(AsType(dtype)), vec![a.clone()]))
+    Ok(Array::from_op(
+        a.shape().to_vec(),
+        dtype,
+        s,
+        Arc::new(AsType(dtype)),
+        vec![a.clone()],
+    ))
 }
 
 /// Reinterprets the bytes of `a` as `dtype` (MLX `view`): the last axis
@@ -43,5 +49,11 @@ pub fn view(a: &Array, dtype: Dtype, s: Option<Stream>) -> Result<Array> {
             *last = *last * ib / ob;
         }
     }
-    Ok(Array::from_op(shape, dtype, s, Arc::new(View(dtype)), vec![a.clone()]))
+    Ok(Array::from_op(
+        shape,
+        dtype,
+        s,
+        Arc::new(View(dtype)),
+        vec![a.clone()],
+    ))
 }

@@ -41,8 +41,16 @@ pub fn broadcast_shapes(a: &[i64], b: &[i64]) -> Result<Vec<i64>> {
     let n = a.len().max(b.len());
     let mut out = vec![0i64; n];
     for i in 0..n {
-        let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
-        let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
+        let da = if i + a.len() >= n {
+            a[i + a.len() - n]
+        } else {
+            1
+        };
+        let db = if i + b.len() >= n {
+            b[i + b.len() - n]
+        } else {
+            1
+        };
         out[i] = if da == db || db == 1 {
             da
         } else if da == 1 {
@@ -66,17 +74,37 @@ pub fn broadcast_view(d: &Data, shape: &[i64], to: &[i64]) -> Data {
     }
     let lead = to.len() - shape.len();
     let strides: Box<[i64]> = (0..to.len())
-        .map(|i| if i < lead || shape[i - lead] != to[i] { 0 } else { d.strides[i - lead] })
+        .map(|i| {
+            if i < lead || shape[i - lead] != to[i] {
+                0
+            } else {
+                d.strides[i - lead]
+            }
+        })
         .collect();
-    Data { buf: d.buf.clone(), offset: d.offset, strides }
+    Data {
+        buf: d.buf.clone(),
+        offset: d.offset,
+        strides,
+    }
 }
 
 /// Resolves a possibly negative axis against `ndim`; IndexError otherwise.
 pub fn normalize_axis(op: &str, axis: i64, ndim: usize) -> Result<usize> {
     let n = ndim as i64;
     if axis < -n || axis >= n {
-        let op = if op.is_empty() { String::new() } else { format!("[{op}] ") };
-        return Err(Error::index(format!("{op}Invalid axis {axis} for array with {ndim} dimensions.")));
+        let op = if op.is_empty() {
+            String::new()
+        } else {
+            format!("[{op}] ")
+        };
+        return Err(Error::index(format!(
+            "{op}Invalid axis {axis} for array with {ndim} dimensions."
+        )));
     }
-    Ok(if axis < 0 { (axis + n) as usize } else { axis as usize })
+    Ok(if axis < 0 {
+        (axis + n) as usize
+    } else {
+        axis as usize
+    })
 }

@@ -24,7 +24,13 @@ pub fn broadcast_to(a: &Array, shape: &[i64], s: Option<Stream>) -> Result<Array
             fmt_shape(shape)
         )));
     }
-    Ok(Array::from_op(out, a.dtype(), s, Arc::new(Broadcast), vec![a.clone()]))
+    Ok(Array::from_op(
+        out,
+        a.dtype(),
+        s,
+        Arc::new(Broadcast),
+        vec![a.clone()],
+    ))
 }
 
 /// Broadcasts arrays to their common shape (MLX `broadcast_arrays`).
@@ -44,11 +50,16 @@ pub fn infer_shape(op: &str, size: usize, shape: &[i64]) -> Result<Vec<i64>> {
     for (i, &d) in shape.iter().enumerate() {
         if d == -1 {
             if infer.is_some() {
-                return Err(Error::value(format!("[{op}] Can only infer one dimension.")));
+                return Err(Error::value(format!(
+                    "[{op}] Can only infer one dimension."
+                )));
             }
             infer = Some(i);
         } else if d < 0 {
-            return Err(Error::value(format!("[{op}] Invalid dimension {d} in shape {}.", fmt_shape(shape))));
+            return Err(Error::value(format!(
+                "[{op}] Invalid dimension {d} in shape {}.",
+                fmt_shape(shape)
+            )));
         } else {
             known *= d;
         }
@@ -78,7 +89,13 @@ pub fn reshape(a: &Array, shape: &[i64], s: Option<Stream>) -> Result<Array> {
     if shape == a.shape() {
         return Ok(a.clone());
     }
-    Ok(Array::from_op(shape, a.dtype(), s, Arc::new(Reshape), vec![a.clone()]))
+    Ok(Array::from_op(
+        shape,
+        a.dtype(),
+        s,
+        Arc::new(Reshape),
+        vec![a.clone()],
+    ))
 }
 
 /// Permutes the axes; `None` reverses them (MLX `transpose`).
@@ -99,7 +116,9 @@ pub fn transpose(a: &Array, axes: Option<&[i64]>, s: Option<Stream>) -> Result<A
             for &x in ax {
                 let v = normalize_axis("transpose", x, nd)?;
                 if seen[v] {
-                    return Err(Error::value(format!("[transpose] Repeat axes not allowed in transpose, got {x}.")));
+                    return Err(Error::value(format!(
+                        "[transpose] Repeat axes not allowed in transpose, got {x}."
+                    )));
                 }
                 seen[v] = true;
                 p.push(v);
@@ -111,18 +130,39 @@ pub fn transpose(a: &Array, axes: Option<&[i64]>, s: Option<Stream>) -> Result<A
         return Ok(a.clone());
     }
     let shape = perm.iter().map(|&p| a.shape()[p]).collect();
-    Ok(Array::from_op(shape, a.dtype(), s, Arc::new(Transpose(perm)), vec![a.clone()]))
+    Ok(Array::from_op(
+        shape,
+        a.dtype(),
+        s,
+        Arc::new(Transpose(perm)),
+        vec![a.clone()],
+    ))
 }
 
 /// A strided slice with already-normalised per-axis `start`, `step` and
 /// element `count` (the engine behind Python basic indexing).
-pub fn slice_strided(a: &Array, start: &[i64], step: &[i64], count: &[i64], s: Option<Stream>) -> Result<Array> {
+pub fn slice_strided(
+    a: &Array,
+    start: &[i64],
+    step: &[i64],
+    count: &[i64],
+    s: Option<Stream>,
+) -> Result<Array> {
     let s = resolve_stream(s, "slice")?;
     if a.shape() == count && step.iter().all(|&k| k == 1) {
         return Ok(a.clone());
     }
-    let prim = Slice { start: start.to_vec(), step: step.to_vec() };
-    Ok(Array::from_op(count.to_vec(), a.dtype(), s, Arc::new(prim), vec![a.clone()]))
+    let prim = Slice {
+        start: start.to_vec(),
+        step: step.to_vec(),
+    };
+    Ok(Array::from_op(
+        count.to_vec(),
+        a.dtype(),
+        s,
+        Arc::new(prim),
+        vec![a.clone()],
+    ))
 }
 
 /// A row-contiguous copy of `a` (MLX `contiguous`; `allow_col_major` is
@@ -130,5 +170,11 @@ pub fn slice_strided(a: &Array, start: &[i64], step: &[i64], count: &[i64], s: O
 pub fn contiguous(a: &Array, allow_col_major: bool, s: Option<Stream>) -> Result<Array> {
     let _ = allow_col_major;
     let s = resolve_stream(s, "contiguous")?;
-    Ok(Array::from_op(a.shape().to_vec(), a.dtype(), s, Arc::new(Contiguous), vec![a.clone()]))
+    Ok(Array::from_op(
+        a.shape().to_vec(),
+        a.dtype(),
+        s,
+        Arc::new(Contiguous),
+        vec![a.clone()],
+    ))
 }

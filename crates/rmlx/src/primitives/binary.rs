@@ -101,7 +101,18 @@ impl BinaryOp {
     /// Whether the result is bool (comparisons and logical ops).
     pub fn is_predicate(self) -> bool {
         use BinaryOp::*;
-        matches!(self, Equal | NanEqual | NotEqual | Less | LessEqual | Greater | GreaterEqual | LogicalAnd | LogicalOr)
+        matches!(
+            self,
+            Equal
+                | NanEqual
+                | NotEqual
+                | Less
+                | LessEqual
+                | Greater
+                | GreaterEqual
+                | LogicalAnd
+                | LogicalOr
+        )
     }
 }
 
@@ -117,7 +128,11 @@ impl Primitive for Binary {
     fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>> {
         let (a, b) = (&ctx.inputs[0], &ctx.inputs[1]);
         let shape = ctx.outputs[0].shape;
-        let out = if self.0.is_predicate() { ctx.alloc(0)? } else { ctx.donate_or_alloc(&[0, 1], 0)? };
+        let out = if self.0.is_predicate() {
+            ctx.alloc(0)?
+        } else {
+            ctx.donate_or_alloc(&[0, 1], 0)?
+        };
         let av = broadcast_view(a.data(), a.shape(), shape);
         let bv = broadcast_view(b.data(), b.shape(), shape);
         crate::backend::cpu::binary::binary(self.0, a.dtype(), &av, &bv, &out, shape)?;
@@ -125,7 +140,10 @@ impl Primitive for Binary {
     }
 
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
-        other.as_any().downcast_ref::<Binary>().is_some_and(|o| o.0 == self.0)
+        other
+            .as_any()
+            .downcast_ref::<Binary>()
+            .is_some_and(|o| o.0 == self.0)
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -48,7 +48,8 @@ impl Primitive for View {
         let a = &ctx.inputs[0];
         let d = a.data();
         let out_shape = ctx.outputs[0].shape;
-        if d.is_row_contiguous(a.shape()) && (d.offset * a.itemsize()) % self.0.size() == 0 {
+        if d.is_row_contiguous(a.shape()) && (d.offset * a.itemsize()).is_multiple_of(self.0.size())
+        {
             return Ok(vec![Data {
                 buf: d.buf.clone(),
                 offset: d.offset * a.itemsize() / self.0.size(),
@@ -56,7 +57,12 @@ impl Primitive for View {
             }]);
         }
         let out = ctx.alloc(0)?;
-        crate::backend::cpu::copy::copy_to_contiguous(d, a.shape(), a.itemsize(), out.byte_ptr(self.0));
+        crate::backend::cpu::copy::copy_to_contiguous(
+            d,
+            a.shape(),
+            a.itemsize(),
+            out.byte_ptr(self.0),
+        );
         Ok(vec![out])
     }
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {

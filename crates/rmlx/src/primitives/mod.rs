@@ -29,7 +29,13 @@ pub trait Primitive: Send + Sync + Debug + Any {
 
     /// Reverse mode: cotangents of the inputs listed in `argnums` given the
     /// cotangents of the outputs.
-    fn vjp(&self, primals: &[Array], cotangents: &[Array], argnums: &[usize], outputs: &[Array]) -> Result<Vec<Array>> {
+    fn vjp(
+        &self,
+        primals: &[Array],
+        cotangents: &[Array],
+        argnums: &[usize],
+        outputs: &[Array],
+    ) -> Result<Vec<Array>> {
         let _ = (primals, cotangents, argnums, outputs);
         Err(Error::not_implemented(format!("vjp of {}", self.name())))
     }
@@ -42,7 +48,11 @@ pub trait Primitive: Send + Sync + Debug + Any {
 
     /// Batching: the op applied to inputs carrying a batch axis at `axes[i]`
     /// (`None`: not batched); returns outputs and their batch axes.
-    fn vmap(&self, inputs: &[Array], axes: &[Option<usize>]) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
         let _ = (inputs, axes);
         Err(Error::not_implemented(format!("vmap of {}", self.name())))
     }

@@ -21,7 +21,11 @@ impl Primitive for Broadcast {
     }
     fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>> {
         let a = &ctx.inputs[0];
-        Ok(vec![broadcast_view(a.data(), a.shape(), ctx.outputs[0].shape)])
+        Ok(vec![broadcast_view(
+            a.data(),
+            a.shape(),
+            ctx.outputs[0].shape,
+        )])
     }
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
         other.as_any().is::<Broadcast>()
@@ -38,7 +42,12 @@ fn reshape_strides(d: &Data, shape: &[i64], to: &[i64]) -> Option<Box<[i64]>> {
     if d.is_row_contiguous(shape) || shape.contains(&0) {
         return Some(row_strides(to));
     }
-    let (od, os): (Vec<i64>, Vec<i64>) = shape.iter().zip(d.strides.iter()).filter(|(&n, _)| n != 1).map(|(&n, &s)| (n, s)).unzip();
+    let (od, os): (Vec<i64>, Vec<i64>) = shape
+        .iter()
+        .zip(d.strides.iter())
+        .filter(|(&n, _)| n != 1)
+        .map(|(&n, &s)| (n, s))
+        .unzip();
     let mut ns = vec![0i64; to.len()];
     let (mut oi, mut oj, mut ni, mut nj) = (0usize, 1usize, 0usize, 1usize);
     while ni < to.len() && oi < od.len() {
@@ -92,7 +101,11 @@ impl Primitive for Reshape {
         let to = ctx.outputs[0].shape;
         let d = a.data();
         if let Some(strides) = reshape_strides(d, a.shape(), to) {
-            return Ok(vec![Data { buf: d.buf.clone(), offset: d.offset, strides }]);
+            return Ok(vec![Data {
+                buf: d.buf.clone(),
+                offset: d.offset,
+                strides,
+            }]);
         }
         let out = ctx.alloc(0)?;
         copy_to_contiguous(d, a.shape(), a.itemsize(), out.byte_ptr(a.dtype()));
@@ -117,7 +130,11 @@ impl Primitive for Transpose {
     fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>> {
         let d = ctx.inputs[0].data();
         let strides = self.0.iter().map(|&p| d.strides[p]).collect();
-        Ok(vec![Data { buf: d.buf.clone(), offset: d.offset, strides }])
+        Ok(vec![Data {
+            buf: d.buf.clone(),
+            offset: d.offset,
+            strides,
+        }])
     }
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
         other.as_any().downcast_ref::<Transpose>() == Some(self)
@@ -151,8 +168,17 @@ impl Primitive for Slice {
         for (ax, &st) in self.start.iter().enumerate() {
             off += st * d.strides[ax];
         }
-        let strides = self.step.iter().zip(d.strides.iter()).map(|(&k, &s)| k * s).collect();
-        Ok(vec![Data { buf: d.buf.clone(), offset: off as usize, strides }])
+        let strides = self
+            .step
+            .iter()
+            .zip(d.strides.iter())
+            .map(|(&k, &s)| k * s)
+            .collect();
+        Ok(vec![Data {
+            buf: d.buf.clone(),
+            offset: off as usize,
+            strides,
+        }])
     }
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
         other.as_any().downcast_ref::<Slice>() == Some(self)

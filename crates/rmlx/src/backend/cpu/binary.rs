@@ -169,22 +169,47 @@ fn complex_op(op: BinaryOp, a: &Data, b: &Data, out: &Data, shape: &[i64]) -> Re
         // MLX's complex floor_divide is plain division.
         Divide | FloorDivide => apply2(a, b, out, shape, |x: C, y: C| x / y),
         LogAddExp => apply2(a, b, out, shape, |x: C, y: C| {
-            let (hi, lo) = if (x.re, x.im) > (y.re, y.im) { (x, y) } else { (y, x) };
+            let (hi, lo) = if (x.re, x.im) > (y.re, y.im) {
+                (x, y)
+            } else {
+                (y, x)
+            };
             hi + (C::new(1.0, 0.0) + (lo - hi).exp()).ln()
         }),
         Power => apply2(a, b, out, shape, |x: C, y: C| x.powc(y)),
         // MLX orders complex numbers lexicographically (real, then imaginary).
-        Maximum => apply2(a, b, out, shape, |x: C, y: C| if (x.re, x.im) > (y.re, y.im) { x } else { y }),
-        Minimum => apply2(a, b, out, shape, |x: C, y: C| if (x.re, x.im) < (y.re, y.im) { x } else { y }),
+        Maximum => apply2(a, b, out, shape, |x: C, y: C| {
+            if (x.re, x.im) > (y.re, y.im) {
+                x
+            } else {
+                y
+            }
+        }),
+        Minimum => apply2(a, b, out, shape, |x: C, y: C| {
+            if (x.re, x.im) < (y.re, y.im) {
+                x
+            } else {
+                y
+            }
+        }),
         Equal => apply2(a, b, out, shape, |x: C, y: C| x == y),
         NotEqual => apply2(a, b, out, shape, |x: C, y: C| x != y),
         Less => apply2(a, b, out, shape, |x: C, y: C| (x.re, x.im) < (y.re, y.im)),
         LessEqual => apply2(a, b, out, shape, |x: C, y: C| (x.re, x.im) <= (y.re, y.im)),
         Greater => apply2(a, b, out, shape, |x: C, y: C| (x.re, x.im) > (y.re, y.im)),
         GreaterEqual => apply2(a, b, out, shape, |x: C, y: C| (x.re, x.im) >= (y.re, y.im)),
-        LogicalAnd => apply2(a, b, out, shape, |x: C, y: C| x != C::default() && y != C::default()),
-        LogicalOr => apply2(a, b, out, shape, |x: C, y: C| x != C::default() || y != C::default()),
-        _ => return Err(Error::value(format!("[{}] complex64 inputs are not supported.", op.name()))),
+        LogicalAnd => apply2(a, b, out, shape, |x: C, y: C| {
+            x != C::default() && y != C::default()
+        }),
+        LogicalOr => apply2(a, b, out, shape, |x: C, y: C| {
+            x != C::default() || y != C::default()
+        }),
+        _ => {
+            return Err(Error::value(format!(
+                "[{}] complex64 inputs are not supported.",
+                op.name()
+            )))
+        }
     }
     Ok(())
 }
@@ -207,10 +232,21 @@ fn arith_op<T: Arith>(op: BinaryOp, a: &Data, b: &Data, out: &Data, shape: &[i64
         LessEqual => apply2(a, b, out, shape, |x: T, y: T| x <= y),
         Greater => apply2(a, b, out, shape, |x: T, y: T| x > y),
         GreaterEqual => apply2(a, b, out, shape, |x: T, y: T| x >= y),
-        NanEqual => apply2(a, b, out, shape, |x: T, y: T| x == y || (x.nan() && y.nan())),
-        LogicalAnd => apply2(a, b, out, shape, |x: T, y: T| x != T::default() && y != T::default()),
-        LogicalOr => apply2(a, b, out, shape, |x: T, y: T| x != T::default() || y != T::default()),
-        _ => return Err(Error::runtime(format!("[{}] unsupported input type.", op.name()))),
+        NanEqual => apply2(a, b, out, shape, |x: T, y: T| {
+            x == y || (x.nan() && y.nan())
+        }),
+        LogicalAnd => apply2(a, b, out, shape, |x: T, y: T| {
+            x != T::default() && y != T::default()
+        }),
+        LogicalOr => apply2(a, b, out, shape, |x: T, y: T| {
+            x != T::default() || y != T::default()
+        }),
+        _ => {
+            return Err(Error::runtime(format!(
+                "[{}] unsupported input type.",
+                op.name()
+            )))
+        }
     }
     Ok(())
 }
@@ -224,19 +260,37 @@ macro_rules! bitwise_int {
             BinaryOp::BitwiseOr => apply2($a, $b, $out, $shape, |x: T, y: T| x | y),
             BinaryOp::BitwiseXor => apply2($a, $b, $out, $shape, |x: T, y: T| x ^ y),
             BinaryOp::LeftShift => apply2($a, $b, $out, $shape, move |x: T, y: T| {
-                if (y as u64) < bits as u64 { x.wrapping_shl(y as u32) } else { 0 }
+                if (y as u64) < bits as u64 {
+                    x.wrapping_shl(y as u32)
+                } else {
+                    0
+                }
             }),
             BinaryOp::RightShift => apply2($a, $b, $out, $shape, move |x: T, y: T| {
                 #[allow(unused_comparisons)]
                 let neg = x < 0;
-                if (y as u64) < bits as u64 { x.wrapping_shr(y as u32) } else if neg { !0 } else { 0 }
+                if (y as u64) < bits as u64 {
+                    x.wrapping_shr(y as u32)
+                } else if neg {
+                    !0
+                } else {
+                    0
+                }
             }),
             _ => unreachable!(),
         }
     }};
 }
 
-fn float_op<T: Kern + Copy>(op: BinaryOp, a: &Data, b: &Data, out: &Data, shape: &[i64], atan2: fn(T, T) -> T, lae: fn(T, T) -> T) {
+fn float_op<T: Kern + Copy>(
+    op: BinaryOp,
+    a: &Data,
+    b: &Data,
+    out: &Data,
+    shape: &[i64],
+    atan2: fn(T, T) -> T,
+    lae: fn(T, T) -> T,
+) {
     match op {
         BinaryOp::ArcTan2 => apply2(a, b, out, shape, atan2),
         _ => apply2(a, b, out, shape, lae),
@@ -269,15 +323,30 @@ fn logaddexp32(a: f32, b: f32) -> f32 {
 
 /// Runs binary op `op` on views `a`, `b` (of input dtype `dt`, broadcast to
 /// `shape`) into the row-contiguous `out`.
-pub fn binary(op: BinaryOp, dt: Dtype, a: &Data, b: &Data, out: &Data, shape: &[i64]) -> Result<()> {
+pub fn binary(
+    op: BinaryOp,
+    dt: Dtype,
+    a: &Data,
+    b: &Data,
+    out: &Data,
+    shape: &[i64],
+) -> Result<()> {
     use BinaryOp::*;
-    if matches!(op, BitwiseAnd | BitwiseOr | BitwiseXor | LeftShift | RightShift) {
+    if matches!(
+        op,
+        BitwiseAnd | BitwiseOr | BitwiseXor | LeftShift | RightShift
+    ) {
         match dt {
             Dtype::Bool => match op {
                 BitwiseAnd => apply2(a, b, out, shape, |x: bool, y: bool| x & y),
                 BitwiseOr => apply2(a, b, out, shape, |x: bool, y: bool| x | y),
                 BitwiseXor => apply2(a, b, out, shape, |x: bool, y: bool| x ^ y),
-                _ => return Err(Error::value(format!("[{}] bool inputs must be cast first.", op.name()))),
+                _ => {
+                    return Err(Error::value(format!(
+                        "[{}] bool inputs must be cast first.",
+                        op.name()
+                    )))
+                }
             },
             Dtype::Uint8 => bitwise_int!(op, a, b, out, shape, u8),
             Dtype::Uint16 => bitwise_int!(op, a, b, out, shape, u16),
@@ -318,7 +387,12 @@ pub fn binary(op: BinaryOp, dt: Dtype, a: &Data, b: &Data, out: &Data, shape: &[
                 |x: bf16, y: bf16| bf16::from_f32(x.to_f32().atan2(y.to_f32())),
                 |x: bf16, y: bf16| bf16::from_f32(logaddexp32(x.to_f32(), y.to_f32())),
             ),
-            _ => return Err(Error::value(format!("[{}] requires a real floating input, got {dt}.", op.name()))),
+            _ => {
+                return Err(Error::value(format!(
+                    "[{}] requires a real floating input, got {dt}.",
+                    op.name()
+                )))
+            }
         }
         return Ok(());
     }

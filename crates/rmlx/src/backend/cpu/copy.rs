@@ -25,7 +25,7 @@ unsafe fn copy_row<T: Copy>(src: *const T, s: isize, dst: *mut T, d: isize, n: u
 /// with strides `dst_strides`.
 pub fn copy_strided(src: &Data, shape: &[i64], esize: usize, dst: *mut u8, dst_strides: &[i64]) {
     match esize {
-        1 => copy_typed::<u8>(src.ptr(), &src.strides, shape, dst as *mut u8, dst_strides),
+        1 => copy_typed::<u8>(src.ptr(), &src.strides, shape, dst, dst_strides),
         2 => copy_typed::<u16>(src.ptr(), &src.strides, shape, dst as *mut u16, dst_strides),
         4 => copy_typed::<u32>(src.ptr(), &src.strides, shape, dst as *mut u32, dst_strides),
         8 => copy_typed::<u64>(src.ptr(), &src.strides, shape, dst as *mut u64, dst_strides),
@@ -43,7 +43,13 @@ pub fn copy_to_contiguous(src: &Data, shape: &[i64], esize: usize, dst: *mut u8)
 
 const TILE: i64 = 32;
 
-fn copy_typed<T: Copy + Send + Sync>(src: *const T, ss: &[i64], shape: &[i64], dst: *mut T, ds: &[i64]) {
+fn copy_typed<T: Copy + Send + Sync>(
+    src: *const T,
+    ss: &[i64],
+    shape: &[i64],
+    dst: *mut T,
+    ds: &[i64],
+) {
     if shape.contains(&0) {
         return;
     }
@@ -59,7 +65,10 @@ fn copy_typed<T: Copy + Send + Sync>(src: *const T, ss: &[i64], shape: &[i64], d
         let tiles_r = ((rows + TILE - 1) / TILE) as usize;
         par_range(outer * tiles_r * (TILE * TILE) as usize, |a, b| {
             let (src, dst) = (src, dst);
-            let (a, b) = (a.div_ceil((TILE * TILE) as usize), b.div_ceil((TILE * TILE) as usize));
+            let (a, b) = (
+                a.div_ceil((TILE * TILE) as usize),
+                b.div_ceil((TILE * TILE) as usize),
+            );
             for t in a..b.min(outer * tiles_r) {
                 let (o, tr) = (t / tiles_r, (t % tiles_r) as i64);
                 let mut so = 0i64;
@@ -80,8 +89,9 @@ fn copy_typed<T: Copy + Send + Sync>(src: *const T, ss: &[i64], shape: &[i64], d
                         for c in c0..c1 {
                             // SAFETY: indices are within the views.
                             unsafe {
-                                *dst.0.offset((dof + r * ds[nd - 2] + c) as isize) =
-                                    *src.0.offset((so + r * ss[nd - 2] + c * ss[nd - 1]) as isize);
+                                *dst.0.offset((dof + r * ds[nd - 2] + c) as isize) = *src
+                                    .0
+                                    .offset((so + r * ss[nd - 2] + c * ss[nd - 1]) as isize);
                             }
                         }
                     }

@@ -11,7 +11,15 @@ use crate::element::Element;
 // The inner loops. `#[inline(always)]` so they are compiled inside each
 // target-feature wrapper below with that wrapper's ISA.
 #[inline(always)]
-unsafe fn loop2<T: Copy, U, F: Fn(T, T) -> U>(a: *const T, sa: isize, b: *const T, sb: isize, o: *mut U, n: usize, f: F) {
+unsafe fn loop2<T: Copy, U, F: Fn(T, T) -> U>(
+    a: *const T,
+    sa: isize,
+    b: *const T,
+    sb: isize,
+    o: *mut U,
+    n: usize,
+    f: F,
+) {
     match (sa, sb) {
         (1, 1) => {
             for i in 0..n {
@@ -93,7 +101,15 @@ pub trait Kern: Element {
     /// # Safety
     /// Pointers must be valid for the strided ranges.
     #[inline(always)]
-    unsafe fn map2<U, F: Fn(Self, Self) -> U>(a: *const Self, sa: isize, b: *const Self, sb: isize, o: *mut U, n: usize, f: F) {
+    unsafe fn map2<U, F: Fn(Self, Self) -> U>(
+        a: *const Self,
+        sa: isize,
+        b: *const Self,
+        sb: isize,
+        o: *mut U,
+        n: usize,
+        f: F,
+    ) {
         loop2(a, sa, b, sb, o, n, f)
     }
     /// `o[i] = f(a[i*sa])` for `i < n`.
@@ -138,7 +154,20 @@ kern_simd!(f32, f64);
 macro_rules! kern_plain {
     ($($t:ty),*) => {$( impl Kern for $t {} )*};
 }
-kern_plain!(bool, u8, u16, u32, u64, i8, i16, i32, i64, half::f16, half::bf16, num_complex::Complex32);
+kern_plain!(
+    bool,
+    u8,
+    u16,
+    u32,
+    u64,
+    i8,
+    i16,
+    i32,
+    i64,
+    half::f16,
+    half::bf16,
+    num_complex::Complex32
+);
 
 fn all_zero(s: &[i64]) -> bool {
     s.iter().all(|&x| x == 0)
@@ -146,12 +175,22 @@ fn all_zero(s: &[i64]) -> bool {
 
 /// Writes `f(a, b)` into the row-contiguous `out` for views `a`, `b` already
 /// broadcast to `shape`.
-pub fn apply2<T: Kern, U: Element, F: Fn(T, T) -> U + Sync + Send + Copy>(a: &Data, b: &Data, out: &Data, shape: &[i64], f: F) {
+pub fn apply2<T: Kern, U: Element, F: Fn(T, T) -> U + Sync + Send + Copy>(
+    a: &Data,
+    b: &Data,
+    out: &Data,
+    shape: &[i64],
+    f: F,
+) {
     let n: usize = shape.iter().product::<i64>() as usize;
     if n == 0 {
         return;
     }
-    let (pa, pb, po) = (SyncPtr(a.ptr::<T>()), SyncPtr(b.ptr::<T>()), SyncPtr(out.ptr::<U>()));
+    let (pa, pb, po) = (
+        SyncPtr(a.ptr::<T>()),
+        SyncPtr(b.ptr::<T>()),
+        SyncPtr(out.ptr::<U>()),
+    );
     let (ac, bc) = (a.is_row_contiguous(shape), b.is_row_contiguous(shape));
     let (az, bz) = (all_zero(&a.strides), all_zero(&b.strides));
     if (ac || az) && (bc || bz) {
@@ -159,26 +198,60 @@ pub fn apply2<T: Kern, U: Element, F: Fn(T, T) -> U + Sync + Send + Copy>(a: &Da
         par_range(n, move |s, e| {
             let (pa, pb, po) = (pa, pb, po);
             // SAFETY: s..e lies within every operand.
-            unsafe { T::map2(pa.0.offset(s as isize * sa), sa, pb.0.offset(s as isize * sb), sb, po.0.add(s), e - s, f) }
+            unsafe {
+                T::map2(
+                    pa.0.offset(s as isize * sa),
+                    sa,
+                    pb.0.offset(s as isize * sb),
+                    sb,
+                    po.0.add(s),
+                    e - s,
+                    f,
+                )
+            }
         });
         return;
     }
     let rs = row_strides(shape);
     let (cs, strides) = collapse(shape, [&a.strides, &b.strides, &rs]);
     let inner = *cs.last().expect("collapsed shape") as usize;
-    let (ia, ib) = (strides[0][cs.len() - 1] as isize, strides[1][cs.len() - 1] as isize);
+    let (ia, ib) = (
+        strides[0][cs.len() - 1] as isize,
+        strides[1][cs.len() - 1] as isize,
+    );
     let rows = num_rows(&cs);
     par_range(rows * inner, |s, e| {
         let (pa, pb, po) = (pa, pb, po);
-        for_rows(&cs, &strides, s.div_ceil(inner), e.div_ceil(inner).min(rows), |_, [oa, ob, oo]| {
-            // SAFETY: offsets come from the views' strides.
-            unsafe { T::map2(pa.0.offset(oa), ia, pb.0.offset(ob), ib, po.0.offset(oo), inner, f) }
-        });
+        for_rows(
+            &cs,
+            &strides,
+            s.div_ceil(inner),
+            e.div_ceil(inner).min(rows),
+            |_, [oa, ob, oo]| {
+                // SAFETY: offsets come from the views' strides.
+                unsafe {
+                    T::map2(
+                        pa.0.offset(oa),
+                        ia,
+                        pb.0.offset(ob),
+                        ib,
+                        po.0.offset(oo),
+                        inner,
+                        f,
+                    )
+                }
+            },
+        );
     });
 }
 
 /// Writes `f(a)` into the row-contiguous `out` for a view `a` of `shape`.
-pub fn apply1<T: Kern, U: Element, F: Fn(T) -> U + Sync + Send + Copy>(a: &Data, out: &Data, shape: &[i64], f: F) {
+pub fn apply1<T: Kern, U: Element, F: Fn(T) -> U + Sync + Send + Copy>(
+    a: &Data,
+    out: &Data,
+    shape: &[i64],
+    f: F,
+) {
     let n: usize = shape.iter().product::<i64>() as usize;
     if n == 0 {
         return;
@@ -199,10 +272,16 @@ pub fn apply1<T: Kern, U: Element, F: Fn(T) -> U + Sync + Send + Copy>(a: &Data,
     let rows = num_rows(&cs);
     par_range(rows * inner, |s, e| {
         let (pa, po) = (pa, po);
-        for_rows(&cs, &strides, s.div_ceil(inner), e.div_ceil(inner).min(rows), |_, [oa, oo]| {
-            // SAFETY: offsets come from the views' strides.
-            unsafe { T::map1(pa.0.offset(oa), ia, po.0.offset(oo), inner, f) }
-        });
+        for_rows(
+            &cs,
+            &strides,
+            s.div_ceil(inner),
+            e.div_ceil(inner).min(rows),
+            |_, [oa, oo]| {
+                // SAFETY: offsets come from the views' strides.
+                unsafe { T::map1(pa.0.offset(oa), ia, po.0.offset(oo), inner, f) }
+            },
+        );
     });
 }
 
@@ -219,18 +298,45 @@ pub fn apply3<A: Element, T: Element, U: Element, F: Fn(A, T, T) -> U + Sync + S
     if n == 0 {
         return;
     }
-    let (pc, pa, pb, po) = (SyncPtr(c.ptr::<A>()), SyncPtr(a.ptr::<T>()), SyncPtr(b.ptr::<T>()), SyncPtr(out.ptr::<U>()));
+    let (pc, pa, pb, po) = (
+        SyncPtr(c.ptr::<A>()),
+        SyncPtr(a.ptr::<T>()),
+        SyncPtr(b.ptr::<T>()),
+        SyncPtr(out.ptr::<U>()),
+    );
     let rs = row_strides(shape);
     let (cs, strides) = collapse(shape, [&c.strides, &a.strides, &b.strides, &rs]);
     let inner = *cs.last().expect("collapsed shape") as usize;
     let last = cs.len() - 1;
-    let (ic, ia, ib) = (strides[0][last] as isize, strides[1][last] as isize, strides[2][last] as isize);
+    let (ic, ia, ib) = (
+        strides[0][last] as isize,
+        strides[1][last] as isize,
+        strides[2][last] as isize,
+    );
     let rows = num_rows(&cs);
     par_range(rows * inner, |s, e| {
         let (pc, pa, pb, po) = (pc, pa, pb, po);
-        for_rows(&cs, &strides, s.div_ceil(inner), e.div_ceil(inner).min(rows), |_, [oc, oa, ob, oo]| {
-            // SAFETY: offsets come from the views' strides.
-            unsafe { loop3(pc.0.offset(oc), ic, pa.0.offset(oa), ia, pb.0.offset(ob), ib, po.0.offset(oo), inner, f) }
-        });
+        for_rows(
+            &cs,
+            &strides,
+            s.div_ceil(inner),
+            e.div_ceil(inner).min(rows),
+            |_, [oc, oa, ob, oo]| {
+                // SAFETY: offsets come from the views' strides.
+                unsafe {
+                    loop3(
+                        pc.0.offset(oc),
+                        ic,
+                        pa.0.offset(oa),
+                        ia,
+                        pb.0.offset(ob),
+                        ib,
+                        po.0.offset(oo),
+                        inner,
+                        f,
+                    )
+                }
+            },
+        );
     });
 }

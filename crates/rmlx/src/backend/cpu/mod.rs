@@ -11,6 +11,8 @@ pub mod shape;
 pub mod strided;
 pub mod ternary;
 pub mod unary;
+pub mod unary_math;
+pub mod vmath;
 
 use std::sync::OnceLock;
 
