@@ -145,7 +145,7 @@ impl Array {
             stream,
             data: OnceLock::new(),
             op: Mutex::new(Some((op, 0))),
-            keep_graph: Default::default(),
+            keep_graph: crate::transforms::tracing().into(),
             visit: Default::default(),
         };
         Array(Arc::new(node))
@@ -168,7 +168,7 @@ impl Array {
                 stream,
                 data: OnceLock::new(),
                 op: Mutex::new(None),
-                keep_graph: Default::default(),
+                keep_graph: crate::transforms::tracing().into(),
                 visit: Default::default(),
             }));
         }

@@ -23,6 +23,7 @@ pub mod memory;
 pub mod ops;
 pub mod primitives;
 pub mod print;
+pub mod transforms;
 
 pub use array::{Array, Data, Shape};
 pub use device::{Device, DeviceType, Stream};

@@ -5,10 +5,12 @@
 use std::any::Any;
 
 use super::Primitive;
-use crate::array::Data;
+use crate::array::{shape_size, Data};
+use crate::dtype::Dtype;
 use crate::error::Result;
 use crate::eval::EvalCtx;
 use crate::ops::broadcast_view;
+use crate::primitives::unary::dense_block;
 
 /// Which binary op.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -120,6 +122,49 @@ impl BinaryOp {
 #[derive(Debug, Clone, Copy)]
 pub struct Binary(pub BinaryOp);
 
+impl Binary {
+    /// When the operands are the same permutation of dense blocks (a
+    /// transpose next to a transpose or a scalar), computes over the block
+    /// in memory order and gives the output the operands' layout, as MLX
+    /// does, instead of gathering across cache lines.
+    fn eval_dense_block(
+        &self,
+        dtype: Dtype,
+        av: &Data,
+        bv: &Data,
+        ctx: &EvalCtx,
+    ) -> Result<Option<Data>> {
+        let shape = ctx.outputs[0].shape;
+        let scalar = |d: &Data| d.strides.iter().all(|&s| s == 0);
+        let dense = match (scalar(av), scalar(bv)) {
+            (true, true) => return Ok(None),
+            (true, false) => bv,
+            (false, true) => av,
+            (false, false) if av.strides == bv.strides => av,
+            _ => return Ok(None),
+        };
+        if shape_size(shape) < 2 || dense.is_row_contiguous(shape) {
+            return Ok(None);
+        }
+        let Some(size) = dense_block(dense, shape) else {
+            return Ok(None);
+        };
+        let block = |d: &Data| Data {
+            buf: d.buf.clone(),
+            offset: d.offset,
+            strides: Box::new([if scalar(d) { 0 } else { 1 }]),
+        };
+        let flat = [size as i64];
+        let out = Data::alloc(&flat, ctx.outputs[0].dtype)?;
+        crate::backend::cpu::binary::binary(self.0, dtype, &block(av), &block(bv), &out, &flat)?;
+        Ok(Some(Data {
+            buf: out.buf,
+            offset: 0,
+            strides: dense.strides.clone(),
+        }))
+    }
+}
+
 impl Primitive for Binary {
     fn name(&self) -> &'static str {
         self.0.name()
@@ -128,13 +173,16 @@ impl Primitive for Binary {
     fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>> {
         let (a, b) = (&ctx.inputs[0], &ctx.inputs[1]);
         let shape = ctx.outputs[0].shape;
+        let av = broadcast_view(a.data(), a.shape(), shape);
+        let bv = broadcast_view(b.data(), b.shape(), shape);
+        if let Some(out) = self.eval_dense_block(a.dtype(), &av, &bv, ctx)? {
+            return Ok(vec![out]);
+        }
         let out = if self.0.is_predicate() {
             ctx.alloc(0)?
         } else {
             ctx.donate_or_alloc(&[0, 1], 0)?
         };
-        let av = broadcast_view(a.data(), a.shape(), shape);
-        let bv = broadcast_view(b.data(), b.shape(), shape);
         crate::backend::cpu::binary::binary(self.0, a.dtype(), &av, &bv, &out, shape)?;
         Ok(vec![out])
     }

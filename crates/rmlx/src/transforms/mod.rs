@@ -1,0 +1,187 @@
+//! Function transformations over the lazy graph: reverse mode (`vjp`,
+//! `grad`), forward mode (`jvp`), batching (`vmap`), and the pieces they
+//! share. A transformation runs the user's function on *tracers* (fresh
+//! nodes standing for the arguments), then walks the recorded graph from the
+//! outputs back to the tracers and asks each primitive for its rule. The
+//! rules live with the primitives (`primitives/*.rs`); they build ordinary
+//! lazy ops, so transformations nest to any depth.
+//!
+//! While a trace is being recorded, every new node keeps its op after
+//! evaluation (`Node::keep_graph`), so Python control flow on concrete
+//! values (`if x.sum() > 0`) inside `grad` works without losing the graph.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use crate::array::{Array, Data, Op};
+use crate::error::{Error, Result};
+use crate::eval::EvalCtx;
+use crate::primitives::Primitive;
+
+mod custom;
+mod jvp;
+mod vjp;
+mod vmap;
+
+pub use custom::{checkpoint, custom_vjp, CustomRules, CustomVjpFn};
+pub use jvp::jvp;
+pub use vjp::{grad, value_and_grad, vjp};
+pub use vmap::{vmap, VmapAxes};
+
+/// Number of traces being recorded (all threads): nodes created while it is
+/// non-zero keep their graph after evaluation.
+static TRACE_DEPTH: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether a transformation is recording a trace.
+pub fn tracing() -> bool {
+    TRACE_DEPTH.load(Ordering::Relaxed) > 0
+}
+
+/// Marks a trace as being recorded for its lifetime.
+pub(crate) struct TraceGuard;
+
+impl TraceGuard {
+    pub(crate) fn new() -> TraceGuard {
+        TRACE_DEPTH.fetch_add(1, Ordering::Relaxed);
+        TraceGuard
+    }
+}
+
+impl Drop for TraceGuard {
+    fn drop(&mut self) {
+        TRACE_DEPTH.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The identity node that stands for a transformed function's argument.
+/// Its output shares the input's data.
+#[derive(Debug)]
+pub(crate) struct Tracer;
+
+impl Primitive for Tracer {
+    fn name(&self) -> &'static str {
+        "tracer"
+    }
+    fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>> {
+        let a = &ctx.inputs[0];
+        Ok(vec![a.evaluated()?.clone()])
+    }
+    fn vjp(&self, _: &[Array], cot: &[Array], _: &[usize], _: &[Array]) -> Result<Vec<Array>> {
+        Ok(vec![cot[0].clone()])
+    }
+    fn jvp(&self, _: &[Array], tangents: &[Array], _: &[usize]) -> Result<Vec<Array>> {
+        Ok(vec![tangents[0].clone()])
+    }
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        Ok((vec![inputs[0].clone()], vec![axes[0]]))
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// A fresh node standing for `x` in a trace.
+pub(crate) fn tracer(x: &Array) -> Array {
+    Array::from_op(
+        x.shape().to_vec(),
+        x.dtype(),
+        x.stream(),
+        Arc::new(Tracer),
+        vec![x.clone()],
+    )
+}
+
+/// One op of a recorded trace, in topological order.
+pub(crate) struct TapeEntry {
+    /// The op.
+    pub op: Arc<Op>,
+    /// Its outputs (one array for a single-output op; the siblings otherwise,
+    /// `None` for outputs already dropped).
+    pub outputs: Vec<Option<Array>>,
+    /// Indices of the inputs that depend on a tracer.
+    pub active: Vec<usize>,
+}
+
+/// The outputs of an op, given one of them.
+fn op_outputs(a: &Array, op: &Arc<Op>) -> Vec<Option<Array>> {
+    if op.siblings.is_empty() {
+        vec![Some(a.clone())]
+    } else {
+        op.siblings.iter().map(|w| w.upgrade().map(Array)).collect()
+    }
+}
+
+/// The ops between `sources` (tracers) and `outputs` that depend on a
+/// source, in topological order. `stop` tells which primitives block the
+/// dependency (`stop_gradient` for differentiation).
+pub(crate) fn record_tape(
+    sources: &[Array],
+    outputs: &[Array],
+    stop: &dyn Fn(&dyn Primitive) -> bool,
+) -> Vec<TapeEntry> {
+    // Per node id: whether it depends on a source.
+    let mut depends: HashMap<usize, bool> = sources.iter().map(|s| (s.id(), true)).collect();
+    let mut tape = Vec::new();
+    let mut stack: Vec<(Array, Arc<Op>, usize)> = Vec::new();
+    for o in outputs {
+        if depends.contains_key(&o.id()) {
+            continue;
+        }
+        let Some((op, _)) = o.op() else {
+            depends.insert(o.id(), false);
+            continue;
+        };
+        stack.push((o.clone(), op, 0));
+        while let Some(top) = stack.last_mut() {
+            let (_, op, next) = top;
+            if *next < op.inputs.len() {
+                let child = op.inputs[*next].clone();
+                *next += 1;
+                if depends.contains_key(&child.id()) {
+                    continue;
+                }
+                match child.op() {
+                    Some((cop, _)) => stack.push((child, cop, 0)),
+                    None => {
+                        depends.insert(child.id(), false);
+                    }
+                }
+                continue;
+            }
+            let (a, op, _) = stack.pop().expect("non-empty");
+            let active: Vec<usize> = if stop(op.prim.as_ref()) {
+                Vec::new()
+            } else {
+                (0..op.inputs.len())
+                    .filter(|&i| depends.get(&op.inputs[i].id()) == Some(&true))
+                    .collect()
+            };
+            let outs = op_outputs(&a, &op);
+            let dep = !active.is_empty();
+            for s in outs.iter().flatten() {
+                depends.insert(s.id(), dep);
+            }
+            depends.insert(a.id(), dep);
+            if dep {
+                tape.push(TapeEntry {
+                    op,
+                    outputs: outs,
+                    active,
+                });
+            }
+        }
+    }
+    tape
+}
+
+/// The error for transformed functions whose argument and result counts or
+/// shapes disagree.
+pub(crate) fn mismatch(op: &str, what: &str) -> Error {
+    Error::value(format!("[{op}] {what}"))
+}
