@@ -15,6 +15,7 @@ mod ops_shape;
 mod ops_ternary;
 mod ops_unary;
 mod runtime;
+mod transforms;
 
 use pyo3::prelude::*;
 
@@ -33,6 +34,7 @@ fn core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ops_shape::register(m)?;
     ops_ternary::register(m)?;
     ops_unary::register(m)?;
+    transforms::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

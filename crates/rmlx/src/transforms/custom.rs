@@ -25,8 +25,9 @@ pub type VjpRule = Arc<dyn Fn(&[Array], &[Array], &[Array]) -> Result<Vec<Array>
 /// A user's jvp rule: (primals, tangents) -> output tangents.
 pub type JvpRule = Arc<dyn Fn(&[Array], &[Array]) -> Result<Vec<Array>> + Send + Sync>;
 /// A user's vmap rule: (inputs, axes) -> (outputs, output axes).
-pub type VmapRule =
-    Arc<dyn Fn(&[Array], &[Option<usize>]) -> Result<(Vec<Array>, Vec<Option<usize>>)> + Send + Sync>;
+pub type VmapRule = Arc<
+    dyn Fn(&[Array], &[Option<usize>]) -> Result<(Vec<Array>, Vec<Option<usize>>)> + Send + Sync,
+>;
 
 /// The rules a custom function supplies; missing ones are derived from the
 /// function.
@@ -65,7 +66,13 @@ impl Primitive for Custom {
             .collect()
     }
 
-    fn vjp(&self, primals: &[Array], cot: &[Array], argnums: &[usize], outputs: &[Array]) -> Result<Vec<Array>> {
+    fn vjp(
+        &self,
+        primals: &[Array],
+        cot: &[Array],
+        argnums: &[usize],
+        outputs: &[Array],
+    ) -> Result<Vec<Array>> {
         let primals = &primals[..self.n_in];
         let all = match &self.rules.vjp {
             Some(rule) => {
@@ -113,7 +120,11 @@ impl Primitive for Custom {
         }
     }
 
-    fn vmap(&self, inputs: &[Array], axes: &[Option<usize>]) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
         let (inputs, axes) = (&inputs[..self.n_in], &axes[..self.n_in]);
         match &self.rules.vmap {
             Some(rule) => rule(inputs, axes),
@@ -132,13 +143,21 @@ impl Primitive for Custom {
     }
 }
 
-fn record(name: &'static str, f: CustomVjpFn, rules: CustomRules, inputs: &[Array]) -> Result<Vec<Array>> {
+fn record(
+    name: &'static str,
+    f: CustomVjpFn,
+    rules: CustomRules,
+    inputs: &[Array],
+) -> Result<Vec<Array>> {
     let outs = f(inputs)?;
     let Some(first) = outs.first() else {
         return Ok(outs);
     };
     let stream = first.stream();
-    let specs = outs.iter().map(|o| (o.shape().to_vec(), o.dtype())).collect();
+    let specs = outs
+        .iter()
+        .map(|o| (o.shape().to_vec(), o.dtype()))
+        .collect();
     let mut node_inputs = inputs.to_vec();
     for o in &outs {
         // The results reach the node without their own gradient path: the
@@ -151,7 +170,12 @@ fn record(name: &'static str, f: CustomVjpFn, rules: CustomRules, inputs: &[Arra
         rules,
         n_in: inputs.len(),
     };
-    Ok(Array::from_multi_op(specs, stream, Arc::new(prim), node_inputs))
+    Ok(Array::from_multi_op(
+        specs,
+        stream,
+        Arc::new(prim),
+        node_inputs,
+    ))
 }
 
 /// Calls `f` on `inputs` and records it as one node whose transformations

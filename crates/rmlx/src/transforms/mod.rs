@@ -22,11 +22,13 @@ use crate::primitives::Primitive;
 
 mod custom;
 mod jvp;
+mod tree;
 mod vjp;
 mod vmap;
 
 pub use custom::{checkpoint, custom_vjp, CustomRules, CustomVjpFn};
 pub use jvp::jvp;
+pub use tree::{jvp_tree, value_and_grad_tree, vjp_tree, Tree};
 pub use vjp::{grad, value_and_grad, vjp};
 pub use vmap::{vmap, VmapAxes};
 

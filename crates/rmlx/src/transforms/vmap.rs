@@ -38,7 +38,12 @@ impl Primitive for Placeholder {
 
 /// Maps `f` over axis `in_axes[i]` of each input (`None`: passed whole) and
 /// stacks the results along `out_axes[j]` of each output.
-pub fn vmap<F>(f: F, inputs: &[Array], in_axes: &[Option<i64>], out_axes: &[Option<i64>]) -> Result<Vec<Array>>
+pub fn vmap<F>(
+    f: F,
+    inputs: &[Array],
+    in_axes: &[Option<i64>],
+    out_axes: &[Option<i64>],
+) -> Result<Vec<Array>>
 where
     F: FnOnce(&[Array]) -> Result<Vec<Array>>,
 {
@@ -84,7 +89,8 @@ where
                 Some(a) => {
                     let mut shape = x.shape().to_vec();
                     shape.remove(*a);
-                    let p = Array::from_op(shape, x.dtype(), x.stream(), Arc::new(Placeholder), vec![]);
+                    let p =
+                        Array::from_op(shape, x.dtype(), x.stream(), Arc::new(Placeholder), vec![]);
                     sources.push(p.clone());
                     p
                 }
