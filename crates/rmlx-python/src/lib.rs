@@ -10,6 +10,7 @@ mod errors;
 mod index;
 mod ops_binary;
 mod ops_creation;
+mod ops_misc;
 mod ops_reduce;
 mod ops_shape;
 mod ops_ternary;
@@ -35,6 +36,7 @@ fn core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ops_ternary::register(m)?;
     ops_unary::register(m)?;
     transforms::register(m)?;
+    ops_misc::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -131,3 +131,10 @@ pub fn divmod(a: &Array, b: &Array, s: Option<Stream>) -> Result<(Array, Array)>
     let q = outs.pop().expect("two outputs");
     Ok((q, r))
 }
+
+/// Elementwise exclusive or of the truth values (MLX `logical_xor`).
+pub fn logical_xor(a: &Array, b: &Array, s: Option<Stream>) -> Result<Array> {
+    let a = astype(a, Dtype::Bool, s)?;
+    let b = astype(b, Dtype::Bool, s)?;
+    not_equal(&a, &b, s)
+}

@@ -103,7 +103,11 @@ pub fn reduce_op(
         out_shape,
         out_dt,
         s,
-        Arc::new(Reduce { op, axes: ax }),
+        Arc::new(Reduce {
+            op,
+            axes: ax,
+            keepdims,
+        }),
         vec![a.clone()],
     ))
 }
@@ -258,7 +262,11 @@ pub fn arg_reduce_op(
         out_shape,
         Dtype::Uint32,
         s,
-        Arc::new(ArgReduce { op, axis: ax }),
+        Arc::new(ArgReduce {
+            op,
+            axis: ax,
+            keepdims,
+        }),
         vec![a.clone()],
     ))
 }
@@ -304,7 +312,7 @@ pub fn logsumexp(
         out_shape,
         dt,
         s,
-        Arc::new(LogSumExp { axes: ax }),
+        Arc::new(LogSumExp { axes: ax, keepdims }),
         vec![x],
     ))
 }
@@ -452,4 +460,14 @@ mod tests {
             .unwrap();
         assert!((l[0] - (1f32.exp() + 2f32.exp()).ln()).abs() < 1e-6 && l[1] == 3.0);
     }
+}
+
+/// `(min(a), max(a))` over `axes` (MLX `minmax`).
+pub fn minmax(
+    a: &Array,
+    axes: Option<&[i64]>,
+    keepdims: bool,
+    s: Option<Stream>,
+) -> Result<(Array, Array)> {
+    Ok((min(a, axes, keepdims, s)?, max(a, axes, keepdims, s)?))
 }

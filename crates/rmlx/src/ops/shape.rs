@@ -676,3 +676,37 @@ pub fn trace(
     let d = astype(&d, dtype.unwrap_or(a.dtype()), Some(stream))?;
     sum(&d, Some(&[-1]), false, Some(stream))
 }
+
+/// The `n`-th discrete difference along `axis` (MLX `diff`; `not_equal`
+/// for bool arrays).
+pub fn diff(a: &Array, n: i64, axis: i64, s: Option<Stream>) -> Result<Array> {
+    if n < 0 {
+        bail_value!("[diff] Order `n` must be non-negative.");
+    }
+    let nd = a.ndim() as i64;
+    if axis < -nd || axis >= nd {
+        return Err(Error::index("[diff] Axis is out of bounds for the array."));
+    }
+    let ax = if axis < 0 { axis + nd } else { axis } as usize;
+    let mut x = a.clone();
+    for _ in 0..n {
+        let len = x.shape()[ax];
+        if len == 0 {
+            break;
+        }
+        let mut count = x.shape().to_vec();
+        count[ax] = len - 1;
+        let step = vec![1i64; x.ndim()];
+        let zero = vec![0i64; x.ndim()];
+        let mut one = zero.clone();
+        one[ax] = 1;
+        let hi = super::slice_strided(&x, &one, &step, &count, s)?;
+        let lo = super::slice_strided(&x, &zero, &step, &count, s)?;
+        x = if x.dtype() == Dtype::Bool {
+            super::not_equal(&hi, &lo, s)?
+        } else {
+            super::subtract(&hi, &lo, s)?
+        };
+    }
+    Ok(x)
+}

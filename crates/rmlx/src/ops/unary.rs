@@ -300,3 +300,22 @@ mod tests {
         assert!(erf(&c, None).unwrap_err().message.starts_with("[erf]"));
     }
 }
+
+/// Rounds toward zero (integers unchanged), as MLX `trunc`.
+pub fn trunc(a: &Array, s: Option<Stream>) -> Result<Array> {
+    if !a.dtype().is_inexact() {
+        return Ok(a.clone());
+    }
+    if a.dtype() == Dtype::Complex64 {
+        return Err(Error::value("[trunc] Not supported for complex64."));
+    }
+    let zero = Array::from_scalar(Scalar::Float(0.0), a.dtype())?;
+    let neg = super::less(a, &zero, s)?;
+    super::where_(&neg, &ceil(a, s)?, &floor(a, s)?, s)
+}
+
+/// The identity (MLX `positive`, Python's unary `+`).
+pub fn positive(a: &Array, s: Option<Stream>) -> Result<Array> {
+    resolve_stream(s, "positive")?;
+    Ok(a.clone())
+}
