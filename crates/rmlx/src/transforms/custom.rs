@@ -143,6 +143,25 @@ impl Primitive for Custom {
     }
 }
 
+/// The identity that no transformation looks through: the function's own
+/// results enter the `Custom` node this way, so the node's rules are the
+/// only path from its outputs back to its inputs (for `vmap` too, where
+/// `stop_gradient` would not stop the replay).
+#[derive(Debug)]
+pub(crate) struct Detach;
+
+impl Primitive for Detach {
+    fn name(&self) -> &'static str {
+        "detach"
+    }
+    fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>> {
+        Ok(vec![ctx.inputs[0].evaluated()?.clone()])
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
 fn record(
     name: &'static str,
     f: CustomVjpFn,
@@ -162,7 +181,13 @@ fn record(
     for o in &outs {
         // The results reach the node without their own gradient path: the
         // node's rule is the only way back to the inputs.
-        node_inputs.push(ops::stop_gradient(o, None)?);
+        node_inputs.push(Array::from_op(
+            o.shape().to_vec(),
+            o.dtype(),
+            o.stream(),
+            Arc::new(Detach),
+            vec![o.clone()],
+        ));
     }
     let prim = Custom {
         name,

@@ -119,6 +119,11 @@ fn op_outputs(a: &Array, op: &Arc<Op>) -> Vec<Option<Array>> {
     }
 }
 
+/// Whether the op is a `Detach`, which no transformation looks through.
+fn is_detach(op: &Op) -> bool {
+    op.prim.as_any().is::<custom::Detach>()
+}
+
 /// The ops between `sources` (tracers) and `outputs` that depend on a
 /// source, in topological order. `stop` tells which primitives block the
 /// dependency (`stop_gradient` for differentiation).
@@ -139,7 +144,8 @@ pub(crate) fn record_tape(
             depends.insert(o.id(), false);
             continue;
         };
-        stack.push((o.clone(), op, 0));
+        let skip = if is_detach(&op) { op.inputs.len() } else { 0 };
+        stack.push((o.clone(), op, skip));
         while let Some(top) = stack.last_mut() {
             let (_, op, next) = top;
             if *next < op.inputs.len() {
@@ -149,7 +155,10 @@ pub(crate) fn record_tape(
                     continue;
                 }
                 match child.op() {
-                    Some((cop, _)) => stack.push((child, cop, 0)),
+                    Some((cop, _)) => {
+                        let skip = if is_detach(&cop) { cop.inputs.len() } else { 0 };
+                        stack.push((child, cop, skip))
+                    }
                     None => {
                         depends.insert(child.id(), false);
                     }
@@ -157,7 +166,7 @@ pub(crate) fn record_tape(
                 continue;
             }
             let (a, op, _) = stack.pop().expect("non-empty");
-            let active: Vec<usize> = if stop(op.prim.as_ref()) {
+            let active: Vec<usize> = if is_detach(&op) || stop(op.prim.as_ref()) {
                 Vec::new()
             } else {
                 (0..op.inputs.len())
