@@ -68,9 +68,8 @@ def random_array(rng, shape, name):
 def make(mod, np_value, name):
     """`mod.array(np_value)` as dtype `name` (works for bfloat16 too)."""
     if name == "float64":
-        # MLX turns float64 NumPy input into float32; go through Python floats.
-        v = np.asarray(np_value, dtype=np.float64)
-        return mod.array(v.tolist(), dtype=mod.float64).reshape(v.shape)
+        # Without a dtype MLX turns float64 NumPy data into float32.
+        return mod.array(np.asarray(np_value, dtype=np.float64), dtype=mod.float64)
     return mod.array(np_value).astype(getattr(mod, name))
 
 

@@ -12,6 +12,8 @@ import rmlx.core as mx
 
 mxr = pytest.importorskip("mlx.core")
 
+INF, NAN = float("inf"), float("nan")
+
 # Converting 1e300 to float32 (as MLX does for float64 NumPy data) warns.
 pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 
@@ -106,20 +108,6 @@ SCALAR_OPS = {
 }
 
 
-def convert_deviation(name, s):
-    """Scalar cases where rmlx's conversion (crates/rmlx-python/src/convert.rs)
-    is known to differ from MLX; covered by the xfail tests below."""
-    if isinstance(s, bool) or not isinstance(s, int):
-        return False
-    # MLX: a negative int next to a uint64 array wraps (no overflow check
-    # for 8-byte types); rmlx raises ValueError.
-    if name == "uint64" and s < 0:
-        return True
-    # MLX: an int beyond int32 next to a bool array becomes int32 (wrapped);
-    # rmlx makes it int64.
-    return name == "bool_" and not -(2**31) <= s < 2**31
-
-
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("op", sorted(SCALAR_OPS))
 def test_scalar_rules(name, op):
@@ -127,42 +115,81 @@ def test_scalar_rules(name, op):
     vals = [0, 1, 2] if name != "bool_" else [True, False, True]
     bad = []
     for s in SCALARS:
-        if (op == "op>=" and isinstance(s, complex)) or convert_deviation(name, s):
+        if op == "op>=" and isinstance(s, complex):
             continue
         for order in (0, 1):
             def run(m, s=s, order=order):
                 arr = m.array(vals, dtype=getattr(m, name))
                 return f(m, arr, s) if order == 0 else f(m, s, arr)
-            cplx = name == "complex64" or isinstance(s, complex)
-            if cplx and op in ("divide", "power"):
-                # Complex division by 0 / inf and complex 0 ** 0 differ in
-                # value (see test_complex_edge_values); compare dtypes only.
-                r, g = outcome(run, mxr), outcome(run, mx)
-                m = None if (r[0], r[1]) == (g[0], g[1]) else f"{g[:2]} vs MLX {r[:2]}"
-            else:
-                exact = name not in ("float16", "bfloat16", "complex64") or op in ("less", "equal", "op>=")
-                m = mismatch(run, exact)
+            exact = name not in ("float16", "bfloat16", "complex64") or op in ("less", "equal", "op>=")
+            m = mismatch(run, exact)
             if m:
                 bad.append(f"{op}({'arr, ' + repr(s) if order == 0 else repr(s) + ', arr'}) [{name}]: {m}")
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.xfail(strict=True, reason="convert.rs: MLX wraps negative ints into uint64 instead of raising")
 def test_negative_int_with_uint64_wraps_like_mlx():
     same_outcome(lambda m: m.array([1, 2], dtype=m.uint64) + -1)
 
 
-@pytest.mark.xfail(strict=True, reason="convert.rs: MLX makes ints beyond int32 next to bool arrays int32")
 def test_big_int_with_bool_array_like_mlx():
     same_outcome(lambda m: m.array([True, False]) + 2**31)
 
 
-@pytest.mark.xfail(strict=True, reason="backend/cpu/binary.rs: complex division by 0 / inf and 0 ** 0")
 def test_complex_edge_values():
     c = [0, 1, 2]
     same_outcome(lambda m: m.divide(1 + 2j, m.array(c, dtype=m.complex64)))
     same_outcome(lambda m: m.divide(m.array(c, dtype=m.complex64), float("inf")))
     same_outcome(lambda m: m.power(m.array(c, dtype=m.complex64), 0))
+
+
+EDGE_COMPLEX = [0, 1, -1, 2, 1j, -1j, 0.5 + 0.5j, complex(INF, 0), complex(-INF, 0), complex(0, INF),
+                complex(INF, INF), complex(NAN, 0), complex(0, NAN), complex(NAN, 5), complex(-1, NAN),
+                1e30 + 1e30j, 3e38 - 3e38j, 1e-30, 100, 1e10, 2j, 1000j, 200, -0.5, 1e-45 + 1e-45j]
+
+
+@pytest.mark.parametrize("op", ["divide", "floor_divide", "power", "maximum", "minimum"])
+def test_complex_ops_every_edge_pair(op):
+    # Division and power as C++ std::complex<float> (Annex G recovery of
+    # infinities, 0 ** 0 = NaN, overflow to inf + 0j); maximum / minimum
+    # propagate NaN in MLX's order.
+    pairs = list(itertools.product(EDGE_COMPLEX, repeat=2))
+    a, b = [p[0] for p in pairs], [p[1] for p in pairs]
+    same_outcome(lambda m: getattr(m, op)(m.array(a, dtype=m.complex64), m.array(b, dtype=m.complex64)), what=op)
+
+
+def test_complex_divide_power_random_bits():
+    rng = np.random.default_rng(3)
+    n = 5000
+
+    def rand(lo, hi):
+        re = rng.standard_normal(n) * 10.0 ** rng.integers(lo, hi, n)
+        return (re + 1j * rng.standard_normal(n) * 10.0 ** rng.integers(lo, hi, n)).astype(np.complex64)
+
+    a, b, e = rand(-30, 30), rand(-30, 30), rand(0, 1)
+    same_outcome(lambda m: m.divide(m.array(a), m.array(b)))
+    same_outcome(lambda m: m.power(m.array(a), m.array(e)))
+    same_outcome(lambda m: m.power(m.array(e), m.array(e)))
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16", "float32", "float64"])
+def test_maximum_minimum_nan_every_float(name):
+    a = [NAN, 1, NAN, 2, -0.0, INF, -INF]
+    b = [1, NAN, NAN, 1, 0.0, NAN, 3]
+    for op in ("maximum", "minimum"):
+        same_outcome(lambda m: getattr(m, op)(m.array(a, dtype=getattr(m, name)), m.array(b, dtype=getattr(m, name))),
+                     what=op)
+        same_outcome(lambda m: getattr(m, op)(m.array(a, dtype=getattr(m, name)), NAN), what=op)
+
+
+def test_unary_plus_keeps_array():
+    for name in NAMES:
+        a = mx.array([1, 0, 2], dtype=getattr(mx, name))
+        same_outcome(lambda m: +m.array([1, 0, 2], dtype=getattr(m, name)), what=name)
+        b = +a
+        assert isinstance(b, mx.array) and b is not a and b.dtype == a.dtype
+    with pytest.raises(TypeError):
+        +mx.float32  # noqa: B018 - a dtype has no unary plus
 
 
 def test_scalar_only_operands():
@@ -194,7 +221,6 @@ def test_overflow_errors():
     assert (mx.array([1], dtype=mx.int64) + (2**63 - 1)).dtype == mx.int64
 
 
-@pytest.mark.xfail(strict=True, reason="convert.rs: MLX converts a NumPy operand to the dtype of the mlx array")
 @pytest.mark.parametrize("name", ["bool_", "int8", "uint64", "float16"])
 def test_numpy_operands_take_the_array_dtype(name):
     for npv in [np.array([1, 2, 3]), np.array([1.5, 2.5, 3.5]), np.int64(2), np.float32(1.5)]:
@@ -214,11 +240,9 @@ LISTS = [
 
 def out_of_range(v, name):
     """Conversions that are undefined behaviour in MLX (C++ casts of values
-    outside the target range: MLX raises std::bad_cast or gives garbage),
-    and MLX's complex-list-to-bool quirk; not compared."""
+    outside the target range: MLX raises std::bad_cast or gives garbage);
+    not compared."""
     flat = np.array(v, dtype=object).ravel().tolist() if isinstance(v, (list, tuple)) else [v]
-    if name == "bool_" and any(isinstance(x, complex) for x in flat):
-        return True
     if name == "bool_":
         return any(isinstance(x, int) and not -(2**31) <= x < 2**31 for x in flat)
     if name in ("float16", "bfloat16", "float32", "float64", "complex64"):
@@ -275,7 +299,6 @@ def test_float64_numpy_becomes_float32_like_mlx():
     np.testing.assert_array_equal(np.array(mx.array(x)), np.array(mxr.array(x)))
 
 
-@pytest.mark.xfail(strict=True, reason="convert.rs: float64 NumPy data goes through float32 even with dtype=float64")
 def test_float64_numpy_with_float64_dtype_keeps_precision():
     x = np.array([0.1, 1e300, 1 / 3])
     ref = np.array(mxr.array(x, dtype=mxr.float64))
@@ -288,12 +311,65 @@ NP_SCALARS = [np.float64(0.1), np.float32(0.1), np.float16(2.5), np.int8(-3), np
               np.complex64(1 + 2j), np.complex128(3j)]
 
 
+FLOAT_VALUES = [1.1, 1e-50, 16777217.0, 1 + 2**-11 + 2**-40, 1 + 2**-8 + 2**-40, 1e300, -0.0, 1 / 3]
+
+
+@pytest.mark.parametrize("name", ["float64", "float32", "float16", "bfloat16", "complex64", "bool_", "int64"])
+def test_python_floats_converted_straight_to_dtype(name):
+    # MLX converts the double straight to the target (float16 / bfloat16
+    # through float32), never through float32 for float64.
+    for v in FLOAT_VALUES:
+        if name == "int64" and abs(v) > 2**53:
+            continue
+        same_outcome(lambda m: m.array(v, dtype=getattr(m, name)), what=f"array({v!r})")
+        same_outcome(lambda m: m.array([v, 2.5], dtype=getattr(m, name)), what=f"array([{v!r}])")
+        same_outcome(lambda m: m.array(np.array([v, 0.5]), dtype=getattr(m, name)), what=f"array(np [{v!r}])")
+        same_outcome(lambda m: m.full((2,), v, getattr(m, name)), what=f"full({v!r})")
+        same_outcome(lambda m: m.ones((2,), getattr(m, name)) * v, what=f"ones * {v!r}")
+
+
+def test_complex_values_to_bool_use_the_real_part():
+    # MLX's constructor makes bools of complex values from the real part,
+    # while astype tests both parts.
+    for f in [lambda m: m.array(1j, dtype=m.bool_), lambda m: m.array([1j, 0.5, 2 + 0j], dtype=m.bool_),
+              lambda m: m.array(np.array([1 + 2j, 1j, 1e-50 + 0j]), dtype=m.bool_),
+              lambda m: m.array(np.array([1 + 2j, 1j], dtype=np.complex64), dtype=m.bool_),
+              lambda m: m.array([True, False]) + np.complex128(1j),
+              lambda m: m.array([1j, 0j, 2]).astype(m.bool_), lambda m: m.array([m.array(1j)], dtype=m.bool_)]:
+        same_outcome(f)
+
+
+def test_numpy_scalars_next_to_arrays_and_in_fills():
+    c = [True, False, True]
+    for npv in [np.complex128(1j), np.complex64(2 + 1j), np.bool_(True), np.float64(2.5), np.uint64(2**63),
+                np.float16(0.5), np.int16(-3), np.array(3.5), np.array([1.5, -2.5, 0.5])]:
+        for name in ["bool_", "int8", "uint32", "float32", "bfloat16", "complex64"]:
+            def arr(m):
+                return m.array([1, 0, 1], dtype=getattr(m, name))
+            exact = name != "bfloat16"
+            same_outcome(lambda m: arr(m) + npv, exact=exact, what=f"{name} + {npv!r}")
+            same_outcome(lambda m: m.multiply(npv, arr(m)), exact=exact, what=f"{npv!r} * {name}")
+            same_outcome(lambda m: m.where(m.array(c), arr(m), npv), exact=exact, what=f"where {name} {npv!r}")
+            same_outcome(lambda m: m.full((3,), npv, getattr(m, name)), exact=exact, what=f"full {name} {npv!r}")
+    same_outcome(lambda m: m.add(np.array([1.5]), np.int8(3)))
+    same_outcome(lambda m: m.add(np.float32(1.5), 2))
+
+
+def test_python_ints_beyond_int64_raise():
+    for v in [2**63, 2**64, -(2**63) - 1]:
+        for f in [lambda m: m.array(v), lambda m: m.array([1, v]), lambda m: m.array([1], dtype=m.uint64) + v,
+                  lambda m: m.full((2,), v, m.uint64)]:
+            same_outcome(f, what=repr(v))
+        with pytest.raises(RuntimeError):
+            mx.array(v)
+    assert mx.array(-(2**63)).item() == -(2**63)
+
+
 @pytest.mark.parametrize("sc", [np.float64(0.1), np.complex128(3j)])
 def test_array_from_numpy_python_subclass_scalar(sc):
     same_outcome(lambda m: m.array(sc))
 
 
-@pytest.mark.xfail(strict=True, reason="convert.rs: 0-d NumPy values become shape (1,) (np.ascontiguousarray adds an axis)")
 @pytest.mark.parametrize("sc", NP_SCALARS[1:-1] + [np.array(2.5, dtype=np.float32)])
 def test_array_from_numpy_scalar(sc):
     same_outcome(lambda m: m.array(sc))
@@ -312,9 +388,27 @@ def test_array_from_arrays_and_nested_arrays():
     same_outcome(lambda m: m.array(m.array([1, 2]), dtype=m.float16))
 
 
-@pytest.mark.xfail(strict=True, reason="convert.rs: a list of 0-d arrays is refused")
 def test_array_from_list_of_scalar_arrays():
     same_outcome(lambda m: m.array([m.array(1.5), m.array(2.5)]))
+
+
+def test_array_from_lists_mixing_arrays_and_values():
+    # MLX converts each item on its own (with the dtype) and stacks them.
+    cases = [
+        lambda m: m.array([m.array(1.5), 2]), lambda m: m.array([2, m.array(1.5)]),
+        lambda m: m.array([m.array(1, dtype=m.int8), m.array(2, dtype=m.int16)]),
+        lambda m: m.array([m.array(1, dtype=m.int8), 1000]), lambda m: m.array([[m.array(1)], [m.array(2)]]),
+        lambda m: m.array([m.array(True), 2.5]), lambda m: m.array([m.array(1.5)], dtype=m.int32),
+        lambda m: m.array([m.array(1.1, dtype=m.float64)], dtype=m.float64),
+        lambda m: m.array([1.1, m.array(1.1, dtype=m.float64)]),
+        lambda m: m.array([m.array(2, dtype=m.uint64), -1]), lambda m: m.array([m.array(1 + 2j), 2]),
+        lambda m: m.array([[1.5, 2], m.array([1, 2], dtype=m.int8)]),
+        lambda m: m.array((m.array(1.5), m.array(2.5)), dtype=m.float16),
+        lambda m: m.array([m.array([1, 2]), m.array(3)]), lambda m: m.array([3, m.array([1, 2])]),
+        lambda m: m.array([m.array([1, 2]), 3]), lambda m: m.array([m.array(1), "a"]),
+    ]
+    for i, f in enumerate(cases):
+        same_outcome(f, what=f"case {i}")
 
 
 # ------------------------------------------------------------ Dtype objects
@@ -348,6 +442,12 @@ FLOATS = ["float16", "bfloat16", "float32", "float64"]
 INTS = ["uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64"]
 
 
+def test_finfo_repr_like_mlx():
+    for name in FLOATS + ["complex64"]:
+        assert repr(mx.finfo(getattr(mx, name))) == repr(mxr.finfo(getattr(mxr, name)))
+        assert mx.finfo(getattr(mx, name)).bits == mxr.finfo(getattr(mxr, name)).bits
+
+
 def test_finfo_matches_mlx():
     for name in FLOATS + ["complex64"]:
         f, r = mx.finfo(getattr(mx, name)), mxr.finfo(getattr(mxr, name))
@@ -355,7 +455,6 @@ def test_finfo_matches_mlx():
         assert dname(f.dtype) == dname(r.dtype), name
 
 
-@pytest.mark.xfail(strict=True, reason="dtype.rs: finfo has no bits / smallest_normal")
 @pytest.mark.parametrize("attr", ["bits", "smallest_normal"])
 def test_finfo_extra_fields(attr):
     for name in FLOATS:

@@ -1,9 +1,14 @@
 //! Conversions from Python values: scalars (with MLX's weak-type rules),
 //! nested lists, NumPy arrays (through `__array_interface__`), streams,
 //! shapes and axes.
+//!
+//! Two scalar conversions mirror MLX's two C++ paths: `mx.array(v, dtype)`
+//! creates the value directly in the requested dtype, while an operand next
+//! to an array (`to_array(v, hint)` in MLX) follows the weak-typing rules.
+//! Values are never routed through float32 unless MLX does so.
 
 use num_complex::Complex32;
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyComplex, PyDict, PyFloat, PyInt, PyList, PyTuple};
 use rmlx::dtype::iinfo;
@@ -15,101 +20,169 @@ use crate::device::{PyDevice, PyDeviceType, PyStream};
 use crate::dtype::PyDtype;
 use crate::errors::PyResultExt;
 
-/// A Python int as i64/u64, or an OverflowError-free error text.
-fn int_scalar(obj: &Bound<'_, PyAny>) -> PyResult<Scalar> {
-    if let Ok(v) = obj.extract::<i64>() {
-        return Ok(Scalar::Int(v));
+/// A Python scalar, classified in the order of MLX's argument dispatch.
+#[derive(Clone, Copy)]
+enum PyScalar {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Complex(Complex32),
+}
+
+/// Classifies `obj` as a Python scalar. `float` subclasses (`np.float64`)
+/// count as floats, as in MLX; NumPy's complex128 (a `complex` subclass)
+/// does not: MLX converts it as NumPy data, so only exact `complex` here.
+fn py_scalar(obj: &Bound<'_, PyAny>) -> PyResult<Option<PyScalar>> {
+    Ok(Some(if obj.is_instance_of::<PyBool>() {
+        PyScalar::Bool(obj.extract()?)
+    } else if obj.is_instance_of::<PyInt>() {
+        PyScalar::Int(int_value(obj)?)
+    } else if obj.is_instance_of::<PyFloat>() {
+        PyScalar::Float(obj.extract()?)
+    } else if obj.is_exact_instance_of::<PyComplex>() {
+        let c = obj.cast::<PyComplex>()?;
+        PyScalar::Complex(Complex32::new(c.real() as f32, c.imag() as f32))
+    } else {
+        return Ok(None);
+    }))
+}
+
+/// A Python int as i64. MLX reads Python ints as C++ int64 and fails (with
+/// RuntimeError) beyond its range, 2**63 included.
+fn int_value(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
+    obj.extract::<i64>().map_err(|_| {
+        PyRuntimeError::new_err(format!(
+            "[array] Python integer {obj} is out of the range of int64."
+        ))
+    })
+}
+
+/// MLX's default dtype of a Python int: int32 when it fits, else int64.
+fn int_default(v: i64) -> Dtype {
+    if i32::try_from(v).is_ok() {
+        Dtype::Int32
+    } else {
+        Dtype::Int64
     }
-    if let Ok(v) = obj.extract::<u64>() {
-        return Ok(Scalar::UInt(v));
+}
+
+/// A Python float (a C++ double in MLX) ready to be stored in `dtype`. MLX
+/// converts the double straight to the target type, except that its
+/// float16 / bfloat16 types are built from a float: those see the value
+/// rounded to float32 first (double rounding included), every other dtype
+/// gets it directly, so float64 keeps every bit.
+fn float_for(v: f64, dtype: Dtype) -> Scalar {
+    Scalar::Float(if matches!(dtype, Dtype::Float16 | Dtype::Bfloat16) {
+        v as f32 as f64
+    } else {
+        v
+    })
+}
+
+/// `v` as MLX's array constructor stores it in `dtype`: a complex value
+/// becomes a bool through its real part only (C++ `static_cast<bool>` of
+/// MLX's complex type), unlike `astype`, which tests both parts.
+fn created(v: Scalar, dtype: Dtype) -> Scalar {
+    match v {
+        Scalar::Complex(c) if dtype == Dtype::Bool => Scalar::Float(c.re as f64),
+        v => v,
     }
-    Err(PyValueError::new_err(format!(
-        "Integer {obj} is out of the range of int64 and uint64."
-    )))
 }
 
 /// The array MLX makes of a Python scalar next to an array of dtype `hint`
 /// (MLX's weak typing: `int8_array + 1` stays int8, `float16_array * 2.0`
-/// stays float16, `int_array * 2.0` is float32).
+/// stays float16, `int_array * 2.0` is float32). `None` if `obj` is not a
+/// Python scalar.
 pub fn scalar_to_array(obj: &Bound<'_, PyAny>, hint: Option<Dtype>) -> PyResult<Option<Array>> {
-    if obj.is_instance_of::<PyBool>() {
-        let v: bool = obj.extract()?;
-        return Ok(Some(
-            Array::from_scalar(Scalar::Bool(v), hint.unwrap_or(Dtype::Bool)).py()?,
-        ));
-    }
-    if obj.is_instance_of::<PyInt>() {
-        let v = int_scalar(obj)?;
-        let fits32 = matches!(v, Scalar::Int(i) if i >= i32::MIN as i64 && i <= i32::MAX as i64);
-        let default = if fits32 {
-            Dtype::Int32
-        } else if matches!(v, Scalar::UInt(_)) {
-            Dtype::Uint64
-        } else {
-            Dtype::Int64
-        };
-        let dt = match hint {
-            Some(h) if h.is_integer() => {
-                let info = iinfo(h).expect("integer dtype");
-                let val: i128 = match v {
-                    Scalar::Int(i) => i as i128,
-                    Scalar::UInt(u) => u as i128,
-                    _ => 0,
-                };
-                if val < info.min || val > info.max {
+    let Some(v) = py_scalar(obj)? else {
+        return Ok(None);
+    };
+    let (value, dt) = match v {
+        PyScalar::Bool(b) => (Scalar::Bool(b), hint.unwrap_or(Dtype::Bool)),
+        PyScalar::Int(i) => {
+            let out = hint.unwrap_or(int_default(i));
+            // MLX checks the range only for integer dtypes narrower than 8
+            // bytes: `uint64_array + -1` wraps.
+            if out.is_integer() && out.size() < 8 {
+                let info = iinfo(out).expect("integer dtype");
+                if (i as i128) < info.min || (i as i128) > info.max {
                     return Err(PyValueError::new_err(format!(
-                        "Converting {val} to {h} would result in overflow."
+                        "Converting {i} to {out} would result in overflow."
                     )));
                 }
-                h
             }
-            Some(h) if h.is_inexact() => h,
-            _ => default,
-        };
-        return Ok(Some(Array::from_scalar(v, dt).py()?));
+            // A bool hint never holds an int: MLX makes it int32 (wrapping
+            // values beyond int32).
+            let dt = if out == Dtype::Bool {
+                Dtype::Int32
+            } else {
+                out
+            };
+            (Scalar::Int(i), dt)
+        }
+        PyScalar::Float(f) => {
+            // Only a floating hint is taken; integer, bool and complex
+            // hints give float32 (promotion does the rest).
+            let dt = match hint {
+                Some(h) if h.is_floating() => h,
+                _ => Dtype::Float32,
+            };
+            (float_for(f, dt), dt)
+        }
+        PyScalar::Complex(c) => (Scalar::Complex(c), Dtype::Complex64),
+    };
+    Ok(Some(Array::from_scalar(value, dt).py()?))
+}
+
+/// `mx.array(scalar, dtype)`: the value created directly in `dtype` (or
+/// its default dtype), with no weak-typing rules and no range check.
+fn scalar_array(v: PyScalar, dtype: Option<Dtype>) -> PyResult<Array> {
+    let (value, dt) = match v {
+        PyScalar::Bool(b) => (Scalar::Bool(b), dtype.unwrap_or(Dtype::Bool)),
+        PyScalar::Int(i) => (Scalar::Int(i), dtype.unwrap_or(int_default(i))),
+        PyScalar::Float(f) => {
+            let dt = dtype.unwrap_or(Dtype::Float32);
+            (float_for(f, dt), dt)
+        }
+        PyScalar::Complex(c) => (Scalar::Complex(c), dtype.unwrap_or(Dtype::Complex64)),
+    };
+    Array::from_scalar(created(value, dt), dt).py()
+}
+
+/// An operand next to an array of dtype `hint` (None: no array beside it),
+/// converted as MLX's `to_array(obj, hint)`: Python scalars weakly, NumPy
+/// data (NumPy scalars included) straight to `hint`. Lists, which MLX
+/// refuses here, are converted as by `mx.array`.
+pub fn operand_array(obj: &Bound<'_, PyAny>, hint: Option<Dtype>) -> PyResult<Array> {
+    if let Ok(a) = obj.cast::<PyArray>() {
+        return Ok(a.borrow().inner.clone());
     }
-    if obj.is_instance_of::<PyFloat>() {
-        let v: f64 = obj.extract()?;
-        let dt = match hint {
-            Some(h) if h.is_inexact() => h,
-            _ => Dtype::Float32,
-        };
-        return Ok(Some(Array::from_scalar(Scalar::Float(v), dt).py()?));
+    if let Some(a) = scalar_to_array(obj, hint)? {
+        return Ok(a);
     }
-    if obj.is_instance_of::<PyComplex>() {
-        let c = obj.cast::<PyComplex>()?;
-        let v = Complex32::new(c.real() as f32, c.imag() as f32);
-        return Ok(Some(
-            Array::from_scalar(Scalar::Complex(v), Dtype::Complex64).py()?,
-        ));
+    if is_numpy_like(obj)? {
+        return from_numpy(obj, hint);
     }
-    Ok(None)
+    to_array(obj, None)
 }
 
 /// Converts any array-like to an array, as `mx.array(obj, dtype)` does.
 pub fn to_array(obj: &Bound<'_, PyAny>, dtype: Option<Dtype>) -> PyResult<Array> {
-    let a = to_array_raw(obj, dtype)?;
-    match dtype {
-        Some(d) if d != a.dtype() => rmlx::ops::astype(&a, d, None).py(),
-        _ => Ok(a),
-    }
-}
-
-fn to_array_raw(obj: &Bound<'_, PyAny>, dtype: Option<Dtype>) -> PyResult<Array> {
     if let Ok(a) = obj.cast::<PyArray>() {
-        return Ok(a.borrow().inner.clone());
+        let a = a.borrow().inner.clone();
+        return match dtype {
+            Some(d) if d != a.dtype() => rmlx::ops::astype(&a, d, None).py(),
+            _ => Ok(a),
+        };
     }
-    if let Some(a) = scalar_to_array(obj, None)? {
-        return Ok(a);
+    if let Some(v) = py_scalar(obj)? {
+        return scalar_array(v, dtype);
     }
     if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
         return from_nested(obj, dtype);
     }
-    if obj.hasattr("__array_interface__")? {
-        return from_array_interface(obj);
-    }
-    if obj.hasattr("__array__")? {
-        return from_array_interface(&obj.call_method0("__array__")?);
+    if is_numpy_like(obj)? {
+        return from_numpy(obj, dtype);
     }
     Err(PyValueError::new_err(format!(
         "Invalid type {} received in array initialization.",
@@ -117,7 +190,13 @@ fn to_array_raw(obj: &Bound<'_, PyAny>, dtype: Option<Dtype>) -> PyResult<Array>
     )))
 }
 
-/// Walks a nested list: shape, element kind and flattened values.
+fn is_numpy_like(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    Ok(obj.hasattr("__array_interface__")? || obj.hasattr("__array__")?)
+}
+
+/// Walks a nested list: shape, element kind and flattened values. A list
+/// holding rmlx arrays is built as MLX does: each item converted on its own
+/// (with `dtype`) and the results stacked, which promotes their dtypes.
 fn from_nested(obj: &Bound<'_, PyAny>, dtype: Option<Dtype>) -> PyResult<Array> {
     let mut shape: Vec<i64> = Vec::new();
     let mut cur = obj.clone();
@@ -136,19 +215,29 @@ fn from_nested(obj: &Bound<'_, PyAny>, dtype: Option<Dtype>) -> PyResult<Array> 
             break;
         }
     }
-    let mut vals: Vec<Scalar> = Vec::new();
-    let mut kind = Dtype::Bool;
-    let mut any = false;
-    collect(obj, &shape, 0, &mut vals, &mut kind, &mut any)?;
-    if !any {
-        kind = Dtype::Float32;
+    let mut walk = Walk {
+        shape: &shape,
+        dtype,
+        vals: Vec::new(),
+        kind: Dtype::Bool,
+        any: false,
+        has_array: false,
+    };
+    walk.collect(obj, 0)?;
+    if walk.has_array {
+        let parts = obj
+            .try_iter()?
+            .map(|item| to_array(&item?, dtype))
+            .collect::<PyResult<Vec<_>>>()?;
+        return rmlx::ops::stack(&parts, 0, None).py();
     }
+    let kind = if walk.any { walk.kind } else { Dtype::Float32 };
     let dt = dtype.unwrap_or(kind);
     let data = Data::alloc(&shape, dt).py()?;
     let p = data.byte_ptr(dt);
-    for (i, v) in vals.into_iter().enumerate() {
+    for (i, v) in walk.vals.into_iter().enumerate() {
         // SAFETY: the buffer holds one element per collected value.
-        unsafe { write_scalar(p, dt, i, v) };
+        unsafe { write_scalar(p, dt, i, created(v, dt)) };
     }
     Ok(Array::from_data(
         &shape,
@@ -158,73 +247,73 @@ fn from_nested(obj: &Bound<'_, PyAny>, dtype: Option<Dtype>) -> PyResult<Array> 
     ))
 }
 
-fn collect(
-    obj: &Bound<'_, PyAny>,
-    shape: &[i64],
-    depth: usize,
-    vals: &mut Vec<Scalar>,
-    kind: &mut Dtype,
-    any: &mut bool,
-) -> PyResult<()> {
-    let nonuniform = || PyValueError::new_err("Initialization encountered non-uniform length.");
-    if depth == shape.len() {
-        let s = if obj.is_instance_of::<PyBool>() {
-            Scalar::Bool(obj.extract()?)
-        } else if obj.is_instance_of::<PyInt>() {
-            let v = int_scalar(obj)?;
-            let big = !matches!(v, Scalar::Int(i) if i >= i32::MIN as i64 && i <= i32::MAX as i64);
-            *kind =
-                rmlx::dtype::promote_types(*kind, if big { Dtype::Int64 } else { Dtype::Int32 });
-            v
-        } else if obj.is_instance_of::<PyFloat>() {
-            *kind = rmlx::dtype::promote_types(*kind, Dtype::Float32);
-            Scalar::Float(obj.extract()?)
-        } else if obj.is_instance_of::<PyComplex>() {
-            *kind = Dtype::Complex64;
-            let c = obj.cast::<PyComplex>()?;
-            Scalar::Complex(Complex32::new(c.real() as f32, c.imag() as f32))
-        } else if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
-            return Err(nonuniform());
-        } else {
-            return Err(PyValueError::new_err(format!(
-                "Invalid type {} received in array initialization.",
-                obj.get_type().name()?
-            )));
-        };
-        *any = true;
-        vals.push(s);
-        return Ok(());
-    }
-    if let Ok(a) = obj.cast::<PyArray>() {
-        let a = a.borrow().inner.clone();
-        if a.shape() != &shape[depth..] {
-            return Err(nonuniform());
-        }
-        *kind = if *any {
-            rmlx::dtype::promote_types(*kind, a.dtype())
-        } else {
-            a.dtype()
-        };
-        *any = true;
-        for i in 0..a.size() {
-            vals.push(a.scalar_at(i).py()?);
-        }
-        return Ok(());
-    }
-    if !(obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>())
-        || obj.len()? != shape[depth] as usize
-    {
-        return Err(nonuniform());
-    }
-    for item in obj.try_iter()? {
-        collect(&item?, shape, depth + 1, vals, kind, any)?;
-    }
-    Ok(())
+/// State of the validating walk over a nested list.
+struct Walk<'s> {
+    shape: &'s [i64],
+    /// The requested dtype, which decides how Python floats are rounded.
+    dtype: Option<Dtype>,
+    vals: Vec<Scalar>,
+    kind: Dtype,
+    any: bool,
+    has_array: bool,
 }
 
-/// The rmlx dtype of a NumPy typestr (`<f4` ...). MLX turns float64 NumPy
-/// arrays into float32 arrays; so do we.
-fn dtype_of_typestr(ts: &str, descr_name: Option<String>) -> PyResult<Dtype> {
+impl Walk<'_> {
+    fn collect(&mut self, obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<()> {
+        let nonuniform = || PyValueError::new_err("Initialization encountered non-uniform length.");
+        let shape = self.shape;
+        if let Ok(a) = obj.cast::<PyArray>() {
+            // Arrays (0-d ones at the leaves too) must fill the remaining
+            // axes exactly; their values are converted when stacking.
+            if a.borrow().inner.shape() != &shape[depth..] {
+                return Err(nonuniform());
+            }
+            self.has_array = true;
+            return Ok(());
+        }
+        if depth == shape.len() {
+            let s = if obj.is_instance_of::<PyBool>() {
+                Scalar::Bool(obj.extract()?)
+            } else if obj.is_instance_of::<PyInt>() {
+                let v = int_value(obj)?;
+                self.kind = rmlx::dtype::promote_types(self.kind, int_default(v));
+                Scalar::Int(v)
+            } else if obj.is_instance_of::<PyFloat>() {
+                self.kind = rmlx::dtype::promote_types(self.kind, Dtype::Float32);
+                // Without a dtype the list is float32 or complex64, both
+                // rounded from the double directly.
+                float_for(obj.extract()?, self.dtype.unwrap_or(Dtype::Float32))
+            } else if obj.is_instance_of::<PyComplex>() {
+                self.kind = Dtype::Complex64;
+                let c = obj.cast::<PyComplex>()?;
+                Scalar::Complex(Complex32::new(c.real() as f32, c.imag() as f32))
+            } else if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+                return Err(nonuniform());
+            } else {
+                return Err(PyValueError::new_err(format!(
+                    "Invalid type {} received in array initialization.",
+                    obj.get_type().name()?
+                )));
+            };
+            self.any = true;
+            self.vals.push(s);
+            return Ok(());
+        }
+        if !(obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>())
+            || obj.len()? != shape[depth] as usize
+        {
+            return Err(nonuniform());
+        }
+        for item in obj.try_iter()? {
+            self.collect(&item?, depth + 1)?;
+        }
+        Ok(())
+    }
+}
+
+/// The rmlx dtype holding NumPy data of typestr `ts` (`<f4` ...) without
+/// loss; complex128 is narrowed to complex64 by NumPy first.
+fn dtype_of_typestr(ts: &str, descr_name: Option<&str>) -> PyResult<Dtype> {
     let code = &ts[1..];
     Ok(match code {
         "b1" => Dtype::Bool,
@@ -239,81 +328,90 @@ fn dtype_of_typestr(ts: &str, descr_name: Option<String>) -> PyResult<Dtype> {
         "f2" => Dtype::Float16,
         "f4" => Dtype::Float32,
         "f8" => Dtype::Float64,
-        "c8" => Dtype::Complex64,
-        "c16" => Dtype::Complex64,
-        "V2" if descr_name.as_deref() == Some("bfloat16") => Dtype::Bfloat16,
+        "c8" | "c16" => Dtype::Complex64,
+        "V2" if descr_name == Some("bfloat16") => Dtype::Bfloat16,
         _ => {
             return Err(PyTypeError::new_err(format!(
-                "Cannot convert NumPy dtype {ts} to an rmlx array."
+                "[array] Cannot convert NumPy dtype {ts} to an rmlx array."
             )))
         }
     })
 }
 
-fn from_array_interface(obj: &Bound<'_, PyAny>) -> PyResult<Array> {
+/// Converts NumPy data (anything with `__array_interface__` or
+/// `__array__`, NumPy scalars included) keeping its shape (0-d stays 0-d).
+/// With `dtype` the values are converted from their own type to `dtype`;
+/// without, float64 data becomes float32 as in MLX.
+fn from_numpy(obj: &Bound<'_, PyAny>, dtype: Option<Dtype>) -> PyResult<Array> {
     let py = obj.py();
     let np = py.import("numpy")?;
-    // A C-contiguous NumPy copy makes the byte layout simple.
-    let arr = np.call_method1("ascontiguousarray", (obj,))?;
+    let obj = if obj.hasattr("__array_interface__")? {
+        obj.clone()
+    } else {
+        obj.call_method0("__array__")?
+    };
+    // A C-contiguous view or copy makes the byte layout simple; unlike
+    // `ascontiguousarray`, `asarray(order="C")` keeps 0-d data 0-d.
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("order", "C")?;
+    let mut arr = np.call_method("asarray", (obj,), Some(&kwargs))?;
     let name: Option<String> = arr.getattr("dtype")?.getattr("name")?.extract().ok();
+    let ts: String = arr
+        .getattr("__array_interface__")?
+        .get_item("typestr")?
+        .extract()?;
+    let mut native = dtype_of_typestr(&ts, name.as_deref())?;
+    if &ts[1..] == "c16" {
+        arr = arr.call_method1("astype", ("complex64",))?;
+    }
+    if native == Dtype::Complex64 && dtype == Some(Dtype::Bool) {
+        // As for Python complex values, MLX makes bools of the real part
+        // (of complex128 data too, rounded to float32 first).
+        arr = arr.getattr("real")?;
+        native = Dtype::Float32;
+    }
+    let arr = np.call_method("asarray", (arr,), Some(&kwargs))?;
     let iface = arr.getattr("__array_interface__")?;
     let iface = iface.cast::<PyDict>()?;
-    let ts: String = iface
-        .get_item("typestr")?
-        .ok_or_else(|| PyValueError::new_err("bad __array_interface__"))?
-        .extract()?;
     let shape: Vec<i64> = iface
         .get_item("shape")?
-        .ok_or_else(|| PyValueError::new_err("bad __array_interface__"))?
+        .ok_or_else(|| PyValueError::new_err("[array] NumPy data without a shape."))?
         .extract()?;
-    let mut dt = dtype_of_typestr(&ts, name)?;
-    let arr = if &ts[1..] == "c16" {
-        arr.call_method1("astype", ("complex64",))?
-    } else {
-        arr
-    };
-    let arr = if dt == Dtype::Float64 {
-        dt = Dtype::Float32;
-        arr.call_method1("astype", ("float32",))?
-    } else {
-        arr
-    };
-    let arr = np.call_method1("ascontiguousarray", (arr,))?;
-    let iface = arr.getattr("__array_interface__")?;
-    let iface = iface.cast::<PyDict>()?;
     let (ptr, _ro): (usize, bool) = iface
         .get_item("data")?
-        .ok_or_else(|| PyValueError::new_err("bad __array_interface__"))?
+        .ok_or_else(|| PyValueError::new_err("[array] NumPy data without a buffer."))?
         .extract()?;
-    let n: usize = shape.iter().product::<i64>() as usize * dt.size();
+    let n: usize = shape.iter().product::<i64>() as usize * native.size();
     // SAFETY: NumPy guarantees `ptr` addresses n bytes of a C-contiguous
     // array that `arr` keeps alive for this call.
     let bytes = unsafe { std::slice::from_raw_parts(ptr as *const u8, n) };
-    Array::from_bytes(if n == 0 { &[] } else { bytes }, &shape, dt).py()
+    let a = Array::from_bytes(if n == 0 { &[] } else { bytes }, &shape, native).py()?;
+    let target = dtype.unwrap_or(if native == Dtype::Float64 {
+        Dtype::Float32
+    } else {
+        native
+    });
+    if target == native {
+        Ok(a)
+    } else {
+        rmlx::ops::astype(&a, target, None).py()
+    }
 }
 
 /// The two operands of a binary op, following MLX: an array keeps its dtype
-/// and a Python scalar on the other side takes it (weakly).
+/// and the other operand takes it (Python scalars weakly, NumPy data by
+/// conversion); two non-arrays are converted on their own.
 pub fn binary_operands(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<(Array, Array)> {
     let aa = a.cast::<PyArray>().ok().map(|x| x.borrow().inner.clone());
     let ba = b.cast::<PyArray>().ok().map(|x| x.borrow().inner.clone());
     match (aa, ba) {
         (Some(x), Some(y)) => Ok((x, y)),
         (Some(x), None) => {
-            let y = match scalar_to_array(b, Some(x.dtype()))? {
-                Some(y) => y,
-                None => to_array(b, None)?,
-            };
+            let y = operand_array(b, Some(x.dtype()))?;
             Ok((x, y))
         }
-        (None, Some(y)) => {
-            let x = match scalar_to_array(a, Some(y.dtype()))? {
-                Some(x) => x,
-                None => to_array(a, None)?,
-            };
-            Ok((x, y))
-        }
-        (None, None) => Ok((to_array(a, None)?, to_array(b, None)?)),
+        (None, Some(y)) => Ok((operand_array(a, Some(y.dtype()))?, y)),
+        (None, None) => Ok((operand_array(a, None)?, operand_array(b, None)?)),
     }
 }
 

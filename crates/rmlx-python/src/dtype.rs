@@ -48,6 +48,10 @@ pub struct PyFinfo {
     #[pyo3(get)]
     eps: f64,
     #[pyo3(get)]
+    smallest_normal: f64,
+    #[pyo3(get)]
+    bits: usize,
+    #[pyo3(get)]
     dtype: PyDtype,
 }
 
@@ -62,16 +66,25 @@ impl PyFinfo {
             min: f.min,
             max: f.max,
             eps: f.eps,
+            smallest_normal: f.smallest_normal,
+            bits: f.bits,
             dtype: PyDtype(f.dtype),
         })
     }
-    fn __repr__(&self) -> String {
-        format!(
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        // MLX prints the limits with C++ stream defaults (6 significant
+        // digits), which Python's "g" format reproduces.
+        let g = |v: f64| -> PyResult<String> {
+            pyo3::types::PyFloat::new(py, v)
+                .call_method1("__format__", ("g",))?
+                .extract()
+        };
+        Ok(format!(
             "finfo(min={}, max={}, dtype={})",
-            self.min,
-            self.max,
+            g(self.min)?,
+            g(self.max)?,
             self.dtype.0.name()
-        )
+        ))
     }
 }
 

@@ -21,13 +21,17 @@ fn arr(a: &Bound<'_, PyAny>) -> PyResult<rmlx::Array> {
 #[pyfunction]
 #[pyo3(signature = (a, /, *, stream = None))]
 fn trunc(a: &Bound<'_, PyAny>, stream: Option<&Bound<'_, PyAny>>) -> PyResult<PyArray> {
-    Ok(PyArray::new(ops::trunc(&arr(a)?, stream_arg(stream)?).py()?))
+    Ok(PyArray::new(
+        ops::trunc(&arr(a)?, stream_arg(stream)?).py()?,
+    ))
 }
 
 #[pyfunction]
 #[pyo3(signature = (a, /, *, stream = None))]
 fn positive(a: &Bound<'_, PyAny>, stream: Option<&Bound<'_, PyAny>>) -> PyResult<PyArray> {
-    Ok(PyArray::new(ops::positive(&arr(a)?, stream_arg(stream)?).py()?))
+    Ok(PyArray::new(
+        ops::positive(&arr(a)?, stream_arg(stream)?).py()?,
+    ))
 }
 
 #[pyfunction]
@@ -38,13 +42,22 @@ fn logical_xor(
     stream: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyArray> {
     let (x, y) = binary_operands(a, b)?;
-    Ok(PyArray::new(ops::logical_xor(&x, &y, stream_arg(stream)?).py()?))
+    Ok(PyArray::new(
+        ops::logical_xor(&x, &y, stream_arg(stream)?).py()?,
+    ))
 }
 
 #[pyfunction]
 #[pyo3(signature = (a, /, n = 1, axis = -1, *, stream = None))]
-fn diff(a: &Bound<'_, PyAny>, n: i64, axis: i64, stream: Option<&Bound<'_, PyAny>>) -> PyResult<PyArray> {
-    Ok(PyArray::new(ops::diff(&arr(a)?, n, axis, stream_arg(stream)?).py()?))
+fn diff(
+    a: &Bound<'_, PyAny>,
+    n: i64,
+    axis: i64,
+    stream: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyArray> {
+    Ok(PyArray::new(
+        ops::diff(&arr(a)?, n, axis, stream_arg(stream)?).py()?,
+    ))
 }
 
 #[pyfunction]
@@ -62,14 +75,26 @@ fn minmax(
 
 #[pyfunction]
 #[pyo3(signature = (a, dtype, /, *, stream = None))]
-fn astype(a: &Bound<'_, PyAny>, dtype: PyRef<'_, PyDtype>, stream: Option<&Bound<'_, PyAny>>) -> PyResult<PyArray> {
-    Ok(PyArray::new(ops::astype(&arr(a)?, dtype.0, stream_arg(stream)?).py()?))
+fn astype(
+    a: &Bound<'_, PyAny>,
+    dtype: PyRef<'_, PyDtype>,
+    stream: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyArray> {
+    Ok(PyArray::new(
+        ops::astype(&arr(a)?, dtype.0, stream_arg(stream)?).py()?,
+    ))
 }
 
 #[pyfunction]
 #[pyo3(signature = (a, dtype, stream = None))]
-fn view(a: &Bound<'_, PyAny>, dtype: PyRef<'_, PyDtype>, stream: Option<&Bound<'_, PyAny>>) -> PyResult<PyArray> {
-    Ok(PyArray::new(ops::view(&arr(a)?, dtype.0, stream_arg(stream)?).py()?))
+fn view(
+    a: &Bound<'_, PyAny>,
+    dtype: PyRef<'_, PyDtype>,
+    stream: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyArray> {
+    Ok(PyArray::new(
+        ops::view(&arr(a)?, dtype.0, stream_arg(stream)?).py()?,
+    ))
 }
 
 macro_rules! windows {

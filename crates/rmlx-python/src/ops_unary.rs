@@ -231,6 +231,11 @@ impl PyArray {
         method(UnaryOp::Imag, &self.inner, None)
     }
 
+    /// `+a`: the same array (a new handle), as in MLX, for every dtype.
+    fn __pos__(&self) -> PyArray {
+        PyArray::new(self.inner.clone())
+    }
+
     fn __neg__(&self) -> PyResult<PyArray> {
         method(UnaryOp::Negative, &self.inner, None)
     }

@@ -302,6 +302,10 @@ pub struct Finfo {
     pub max: f64,
     /// machine epsilon
     pub eps: f64,
+    /// smallest positive normal value
+    pub smallest_normal: f64,
+    /// bits per value of the described (real) dtype
+    pub bits: usize,
     /// the dtype described
     pub dtype: Dtype,
 }
@@ -319,11 +323,16 @@ pub struct Iinfo {
 
 /// `finfo(dtype)`; `None` unless the dtype is inexact (complex64 describes float32).
 pub fn finfo(dtype: Dtype) -> Option<Finfo> {
-    let (max, eps) = match dtype {
-        Float16 => (65504.0, 0.0009765625),
-        Bfloat16 => (3.3895313892515355e38, 0.0078125),
-        Float32 | Complex64 => (f32::MAX as f64, f32::EPSILON as f64),
-        Float64 => (f64::MAX, f64::EPSILON),
+    // bfloat16 shares float32's exponent range, hence its smallest normal.
+    let (max, eps, smallest_normal) = match dtype {
+        Float16 => (65504.0, 0.0009765625, 6.103515625e-05),
+        Bfloat16 => (3.3895313892515355e38, 0.0078125, f32::MIN_POSITIVE as f64),
+        Float32 | Complex64 => (
+            f32::MAX as f64,
+            f32::EPSILON as f64,
+            f32::MIN_POSITIVE as f64,
+        ),
+        Float64 => (f64::MAX, f64::EPSILON, f64::MIN_POSITIVE),
         _ => return None,
     };
     let dtype = if dtype == Complex64 { Float32 } else { dtype };
@@ -331,6 +340,8 @@ pub fn finfo(dtype: Dtype) -> Option<Finfo> {
         min: -max,
         max,
         eps,
+        smallest_normal,
+        bits: dtype.size() * 8,
         dtype,
     })
 }
@@ -372,5 +383,9 @@ mod tests {
         assert!(!DtypeCategory::Integer.is_sub(DtypeCategory::Floating));
         assert_eq!(iinfo(Int8).unwrap().min, -128);
         assert_eq!(finfo(Float16).unwrap().max, 65504.0);
+        let c = finfo(Complex64).unwrap();
+        assert_eq!((c.bits, c.smallest_normal), (32, f32::MIN_POSITIVE as f64));
+        assert_eq!(finfo(Bfloat16).unwrap().bits, 16);
+        assert_eq!(finfo(Float16).unwrap().smallest_normal, 2f64.powi(-14));
     }
 }

@@ -1,7 +1,8 @@
 //! CPU kernels of the binary family: the per-type scalar semantics (MLX's:
 //! Python-style floor division and remainder, NaN-propagating max/min,
-//! integer division by zero gives 0 instead of a crash) and dispatch onto the
-//! elementwise engine.
+//! integer division by zero gives 0 instead of a crash, complex division and
+//! power with the results of C's complex arithmetic that MLX inherits) and
+//! dispatch onto the elementwise engine.
 
 use half::{bf16, f16};
 use num_complex::Complex32;
@@ -92,8 +93,9 @@ macro_rules! arith_float {
                 if r != 0.0 && ((r < 0.0) != (b < 0.0)) { r + b } else { r }
             }
             #[inline(always)] fn pow(a: Self, b: Self) -> Self { a.powf(b) }
-            #[inline(always)] fn max(a: Self, b: Self) -> Self { if a.is_nan() || a > b { a } else if b.is_nan() { b } else { b } }
-            #[inline(always)] fn min(a: Self, b: Self) -> Self { if a.is_nan() || a < b { a } else if b.is_nan() { b } else { b } }
+            // A NaN in `a` wins, then one in `b` (the `else` branch), as in MLX.
+            #[inline(always)] fn max(a: Self, b: Self) -> Self { if a.is_nan() || a > b { a } else { b } }
+            #[inline(always)] fn min(a: Self, b: Self) -> Self { if a.is_nan() || a < b { a } else { b } }
             #[inline(always)] fn nan(self) -> bool { self.is_nan() }
         }
     )*};
@@ -111,8 +113,9 @@ macro_rules! arith_half {
             #[inline(always)] fn floor_div(a: Self, b: Self) -> Self { <$t>::from_f32(<$t>::from_f32(a.to_f32() / b.to_f32()).to_f32().floor()) }
             #[inline(always)] fn rem(a: Self, b: Self) -> Self { <$t>::from_f32(f32::rem(a.to_f32(), b.to_f32())) }
             #[inline(always)] fn pow(a: Self, b: Self) -> Self { <$t>::from_f32(a.to_f32().powf(b.to_f32())) }
-            #[inline(always)] fn max(a: Self, b: Self) -> Self { <$t>::from_f32(f32::max(a.to_f32(), b.to_f32())) }
-            #[inline(always)] fn min(a: Self, b: Self) -> Self { <$t>::from_f32(f32::min(a.to_f32(), b.to_f32())) }
+            // NaN-propagating like float32 (`f32::max` would drop the NaN).
+            #[inline(always)] fn max(a: Self, b: Self) -> Self { if a.is_nan() || a > b { a } else { b } }
+            #[inline(always)] fn min(a: Self, b: Self) -> Self { if a.is_nan() || a < b { a } else { b } }
             #[inline(always)] fn nan(self) -> bool { self.is_nan() }
         }
     )*};
@@ -167,7 +170,7 @@ fn complex_op(op: BinaryOp, a: &Data, b: &Data, out: &Data, shape: &[i64]) -> Re
         Subtract => apply2(a, b, out, shape, |x: C, y: C| x - y),
         Multiply => apply2(a, b, out, shape, |x: C, y: C| x * y),
         // MLX's complex floor_divide is plain division.
-        Divide | FloorDivide => apply2(a, b, out, shape, |x: C, y: C| x / y),
+        Divide | FloorDivide => apply2(a, b, out, shape, complex_div),
         LogAddExp => apply2(a, b, out, shape, |x: C, y: C| {
             let (hi, lo) = if (x.re, x.im) > (y.re, y.im) {
                 (x, y)
@@ -176,17 +179,19 @@ fn complex_op(op: BinaryOp, a: &Data, b: &Data, out: &Data, shape: &[i64]) -> Re
             };
             hi + (C::new(1.0, 0.0) + (lo - hi).exp()).ln()
         }),
-        Power => apply2(a, b, out, shape, |x: C, y: C| x.powc(y)),
-        // MLX orders complex numbers lexicographically (real, then imaginary).
+        Power => apply2(a, b, out, shape, complex_pow),
+        // MLX orders complex numbers lexicographically (real, then imaginary)
+        // and propagates NaN: `a` with a NaN in either part wins, then `b`
+        // with a NaN real part (MLX tests `b` through its real part only).
         Maximum => apply2(a, b, out, shape, |x: C, y: C| {
-            if (x.re, x.im) > (y.re, y.im) {
+            if x.re.is_nan() || x.im.is_nan() || (!y.re.is_nan() && (x.re, x.im) > (y.re, y.im)) {
                 x
             } else {
                 y
             }
         }),
         Minimum => apply2(a, b, out, shape, |x: C, y: C| {
-            if (x.re, x.im) < (y.re, y.im) {
+            if x.re.is_nan() || x.im.is_nan() || (!y.re.is_nan() && (x.re, x.im) < (y.re, y.im)) {
                 x
             } else {
                 y
@@ -212,6 +217,209 @@ fn complex_op(op: BinaryOp, a: &Data, b: &Data, out: &Data, shape: &[i64]) -> Re
         }
     }
     Ok(())
+}
+
+/// Complex division with the results of MLX's C++ `std::complex<float>`
+/// division (libgcc's `__divsc3`): the quotient is formed in double
+/// precision, so `x / y` neither overflows nor underflows where the exact
+/// result is representable, and C99 Annex G recovers the infinities and
+/// zeros that the formula turns into NaN + NaN i (`1 / 0`, `inf / 1`,
+/// `1 / inf`).
+pub fn complex_div(x: Complex32, y: Complex32) -> Complex32 {
+    let (mut a, mut b, mut c, mut d) = (x.re, x.im, y.re, y.im);
+    let (aa, bb, cc, dd) = (a as f64, b as f64, c as f64, d as f64);
+    let denom = cc * cc + dd * dd;
+    let mut re = ((aa * cc + bb * dd) / denom) as f32;
+    let mut im = ((bb * cc - aa * dd) / denom) as f32;
+    if re.is_nan() && im.is_nan() {
+        if c == 0.0 && d == 0.0 && (!a.is_nan() || !b.is_nan()) {
+            let inf = f32::INFINITY.copysign(c);
+            re = inf * a;
+            im = inf * b;
+        } else if (a.is_infinite() || b.is_infinite()) && c.is_finite() && d.is_finite() {
+            a = box_inf(a);
+            b = box_inf(b);
+            re = f32::INFINITY * (a * c + b * d);
+            im = f32::INFINITY * (b * c - a * d);
+        } else if (c.is_infinite() || d.is_infinite()) && a.is_finite() && b.is_finite() {
+            c = box_inf(c);
+            d = box_inf(d);
+            re = 0.0 * (a * c + b * d);
+            im = 0.0 * (b * c - a * d);
+        }
+    }
+    Complex32::new(re, im)
+}
+
+/// Annex G's "box": ±1 for an infinity, ±0 otherwise (keeping the sign).
+#[inline(always)]
+fn box_inf(v: f32) -> f32 {
+    (if v.is_infinite() { 1.0f32 } else { 0.0 }).copysign(v)
+}
+
+/// Complex multiplication as C (libgcc's `__mulsc3`): the plain formula,
+/// then recovery of the infinities it turns into NaN + NaN i.
+fn complex_mul(x: Complex32, y: Complex32) -> Complex32 {
+    let (mut a, mut b, mut c, mut d) = (x.re, x.im, y.re, y.im);
+    let (ac, bd, ad, bc) = (a * c, b * d, a * d, b * c);
+    let (re, im) = (ac - bd, ad + bc);
+    if !(re.is_nan() && im.is_nan()) {
+        return Complex32::new(re, im);
+    }
+    let zero_nan = |v: f32| if v.is_nan() { 0.0f32.copysign(v) } else { v };
+    let mut recalc = false;
+    if a.is_infinite() || b.is_infinite() {
+        a = box_inf(a);
+        b = box_inf(b);
+        c = zero_nan(c);
+        d = zero_nan(d);
+        recalc = true;
+    }
+    if c.is_infinite() || d.is_infinite() {
+        c = box_inf(c);
+        d = box_inf(d);
+        a = zero_nan(a);
+        b = zero_nan(b);
+        recalc = true;
+    }
+    if !recalc && (ac.is_infinite() || bd.is_infinite() || ad.is_infinite() || bc.is_infinite()) {
+        a = zero_nan(a);
+        b = zero_nan(b);
+        c = zero_nan(c);
+        d = zero_nan(d);
+        recalc = true;
+    }
+    if recalc {
+        Complex32::new(
+            f32::INFINITY * (a * c - b * d),
+            f32::INFINITY * (a * d + b * c),
+        )
+    } else {
+        Complex32::new(re, im)
+    }
+}
+
+/// glibc's `clogf`: log|z| computed without overflow and accurately near
+/// |z| = 1, and the argument; `log(0)` is -inf.
+fn complex_log(z: Complex32) -> Complex32 {
+    let (x, y) = (z.re, z.im);
+    if x == 0.0 && y == 0.0 {
+        let arg = if x.is_sign_negative() {
+            std::f32::consts::PI
+        } else {
+            0.0
+        };
+        return Complex32::new(-1.0 / x.abs(), arg.copysign(y));
+    }
+    if x.is_nan() || y.is_nan() {
+        let re = if x.is_infinite() || y.is_infinite() {
+            f32::INFINITY
+        } else {
+            f32::NAN
+        };
+        return Complex32::new(re, f32::NAN);
+    }
+    let (mut ax, mut ay) = (x.abs(), y.abs());
+    if ax < ay {
+        std::mem::swap(&mut ax, &mut ay);
+    }
+    let mut scale = 0i32;
+    if ax > f32::MAX / 2.0 {
+        scale = -1;
+        ax *= 0.5;
+        ay = if ay >= f32::MIN_POSITIVE * 2.0 {
+            ay * 0.5
+        } else {
+            0.0
+        };
+    } else if ax < f32::MIN_POSITIVE && ay < f32::MIN_POSITIVE {
+        scale = f32::MANTISSA_DIGITS as i32;
+        ax *= 2f32.powi(scale);
+        ay *= 2f32.powi(scale);
+    }
+    let re = if ax == 1.0 && scale == 0 {
+        (ay * ay).ln_1p() / 2.0
+    } else if ax > 1.0 && ax < 2.0 && ay < 1.0 && scale == 0 {
+        let mut d2m1 = (ax - 1.0) * (ax + 1.0);
+        if ay >= f32::EPSILON {
+            d2m1 += ay * ay;
+        }
+        d2m1.ln_1p() / 2.0
+    } else if (0.5..1.0).contains(&ax) && ay < f32::EPSILON / 2.0 && scale == 0 {
+        ((ax - 1.0) * (ax + 1.0)).ln_1p() / 2.0
+    } else if (0.5..1.0).contains(&ax) && scale == 0 && ax * ax + ay * ay >= 0.5 {
+        // glibc's __x2y2m1f: x^2 + y^2 - 1 in double precision.
+        let (dx, dy) = (ax as f64, ay as f64);
+        let d2m1 = ((dx - 1.0) * (dx + 1.0) + dy * dy) as f32;
+        d2m1.ln_1p() / 2.0
+    } else {
+        ax.hypot(ay).ln() - scale as f32 * std::f32::consts::LN_2
+    };
+    Complex32::new(re, y.atan2(x))
+}
+
+/// glibc's `cexpf`, with its scaling that keeps `exp(89 + 0i)` from turning
+/// the zero imaginary part into NaN (inf * 0).
+fn complex_exp(z: Complex32) -> Complex32 {
+    let (mut x, y) = (z.re, z.im);
+    let sin_cos = |v: f32| {
+        if v.abs() > f32::MIN_POSITIVE {
+            v.sin_cos()
+        } else {
+            (v, 1.0)
+        }
+    };
+    if x.is_finite() {
+        if !y.is_finite() {
+            return Complex32::new(f32::NAN, f32::NAN);
+        }
+        // (FLT_MAX_EXP - 1) * ln 2, truncated.
+        const T: f32 = 88.0;
+        let (mut s, mut c) = sin_cos(y);
+        if x > T {
+            let exp_t = T.exp();
+            x -= T;
+            s *= exp_t;
+            c *= exp_t;
+            if x > T {
+                x -= T;
+                s *= exp_t;
+                c *= exp_t;
+            }
+        }
+        if x > T {
+            return Complex32::new(f32::MAX * c, f32::MAX * s);
+        }
+        let e = x.exp();
+        return Complex32::new(e * c, e * s);
+    }
+    if x.is_infinite() {
+        if y.is_finite() {
+            let value = if x.is_sign_negative() {
+                0.0
+            } else {
+                f32::INFINITY
+            };
+            if y == 0.0 {
+                return Complex32::new(value, y);
+            }
+            let (s, c) = sin_cos(y);
+            return Complex32::new(value.copysign(c), value.copysign(s));
+        }
+        if x.is_sign_positive() {
+            // glibc's `y - y`: NaN for an infinite or NaN `y`.
+            return Complex32::new(f32::INFINITY, f32::NAN);
+        }
+        return Complex32::new(0.0, 0.0f32.copysign(y));
+    }
+    Complex32::new(f32::NAN, if y == 0.0 { y } else { f32::NAN })
+}
+
+/// Complex power as MLX's `std::pow(complex<float>, complex<float>)`
+/// (glibc's `cpowf`): `exp(y * log(x))` with C's complex multiplication, so
+/// `0 ** 0` is NaN and overflow gives `inf + 0i` rather than NaN parts.
+pub fn complex_pow(x: Complex32, y: Complex32) -> Complex32 {
+    complex_exp(complex_mul(y, complex_log(x)))
 }
 
 fn arith_op<T: Arith>(op: BinaryOp, a: &Data, b: &Data, out: &Data, shape: &[i64]) -> Result<()> {
