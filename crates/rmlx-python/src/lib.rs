@@ -11,6 +11,7 @@ mod index;
 mod ops_binary;
 mod ops_creation;
 mod ops_misc;
+mod ops_random;
 mod ops_reduce;
 mod ops_shape;
 mod ops_ternary;
@@ -37,6 +38,7 @@ fn core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ops_unary::register(m)?;
     transforms::register(m)?;
     ops_misc::register(m)?;
+    ops_random::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

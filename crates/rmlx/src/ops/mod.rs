@@ -7,6 +7,7 @@
 pub mod binary;
 pub mod convert;
 pub mod creation;
+pub mod random;
 pub mod reduce;
 pub mod scan;
 pub mod shape;

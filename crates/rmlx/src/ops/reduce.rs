@@ -381,6 +381,16 @@ pub fn softmax(a: &Array, axes: Option<&[i64]>, precise: bool, s: Option<Stream>
     Ok(out)
 }
 
+/// `(min(a), max(a))` over `axes` (MLX `minmax`).
+pub fn minmax(
+    a: &Array,
+    axes: Option<&[i64]>,
+    keepdims: bool,
+    s: Option<Stream>,
+) -> Result<(Array, Array)> {
+    Ok((min(a, axes, keepdims, s)?, max(a, axes, keepdims, s)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -460,14 +470,4 @@ mod tests {
             .unwrap();
         assert!((l[0] - (1f32.exp() + 2f32.exp()).ln()).abs() < 1e-6 && l[1] == 3.0);
     }
-}
-
-/// `(min(a), max(a))` over `axes` (MLX `minmax`).
-pub fn minmax(
-    a: &Array,
-    axes: Option<&[i64]>,
-    keepdims: bool,
-    s: Option<Stream>,
-) -> Result<(Array, Array)> {
-    Ok((min(a, axes, keepdims, s)?, max(a, axes, keepdims, s)?))
 }

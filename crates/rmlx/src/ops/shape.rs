@@ -615,8 +615,10 @@ fn diagonal_op(
         .map(|i| a.shape()[i])
         .collect();
     shape.push(len);
+    // The offset is kept even when the diagonal is empty: the transformation
+    // rules rebuild the op from it (the kernel returns early on empties).
     let prim = Diagonal {
-        offset: if len == 0 { 0 } else { offset },
+        offset,
         axis1: ax1,
         axis2: ax2,
     };

@@ -28,7 +28,9 @@ pub fn broadcast_to(a: &Array, shape: &[i64], s: Option<Stream>) -> Result<Array
         out,
         a.dtype(),
         s,
-        Arc::new(Broadcast),
+        Arc::new(Broadcast {
+            shape: shape.to_vec(),
+        }),
         vec![a.clone()],
     ))
 }
@@ -90,10 +92,10 @@ pub fn reshape(a: &Array, shape: &[i64], s: Option<Stream>) -> Result<Array> {
         return Ok(a.clone());
     }
     Ok(Array::from_op(
-        shape,
+        shape.clone(),
         a.dtype(),
         s,
-        Arc::new(Reshape),
+        Arc::new(Reshape { shape }),
         vec![a.clone()],
     ))
 }
@@ -155,6 +157,7 @@ pub fn slice_strided(
     let prim = Slice {
         start: start.to_vec(),
         step: step.to_vec(),
+        count: count.to_vec(),
     };
     Ok(Array::from_op(
         count.to_vec(),

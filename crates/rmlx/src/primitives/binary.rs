@@ -4,8 +4,8 @@
 
 use std::any::Any;
 
-use super::Primitive;
-use crate::array::{shape_size, Data};
+use super::{binary_grad, Primitive};
+use crate::array::{shape_size, Array, Data};
 use crate::dtype::Dtype;
 use crate::error::Result;
 use crate::eval::EvalCtx;
@@ -173,9 +173,14 @@ impl Primitive for Binary {
     fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>> {
         let (a, b) = (&ctx.inputs[0], &ctx.inputs[1]);
         let shape = ctx.outputs[0].shape;
-        let av = broadcast_view(a.data(), a.shape(), shape);
-        let bv = broadcast_view(b.data(), b.shape(), shape);
-        if let Some(out) = self.eval_dense_block(a.dtype(), &av, &bv, ctx)? {
+        // The views hold references to the input buffers: they must be gone
+        // before asking for a donor.
+        let dense = {
+            let av = broadcast_view(a.data(), a.shape(), shape);
+            let bv = broadcast_view(b.data(), b.shape(), shape);
+            self.eval_dense_block(a.dtype(), &av, &bv, ctx)?
+        };
+        if let Some(out) = dense {
             return Ok(vec![out]);
         }
         let out = if self.0.is_predicate() {
@@ -183,8 +188,32 @@ impl Primitive for Binary {
         } else {
             ctx.donate_or_alloc(&[0, 1], 0)?
         };
+        let av = broadcast_view(a.data(), a.shape(), shape);
+        let bv = broadcast_view(b.data(), b.shape(), shape);
         crate::backend::cpu::binary::binary(self.0, a.dtype(), &av, &bv, &out, shape)?;
         Ok(vec![out])
+    }
+
+    fn vjp(
+        &self,
+        primals: &[Array],
+        cotangents: &[Array],
+        argnums: &[usize],
+        outputs: &[Array],
+    ) -> Result<Vec<Array>> {
+        binary_grad::vjp(self.0, primals, cotangents, argnums, outputs)
+    }
+
+    fn jvp(&self, primals: &[Array], tangents: &[Array], argnums: &[usize]) -> Result<Vec<Array>> {
+        binary_grad::jvp(self.0, primals, tangents, argnums)
+    }
+
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        binary_grad::vmap(self.0, inputs, axes)
     }
 
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
@@ -217,6 +246,28 @@ impl Primitive for DivMod {
         crate::backend::cpu::binary::binary(BinaryOp::FloorDivide, a.dtype(), &av, &bv, &q, shape)?;
         crate::backend::cpu::binary::binary(BinaryOp::Remainder, a.dtype(), &av, &bv, &r, shape)?;
         Ok(vec![q, r])
+    }
+
+    fn vjp(
+        &self,
+        primals: &[Array],
+        _: &[Array],
+        argnums: &[usize],
+        _: &[Array],
+    ) -> Result<Vec<Array>> {
+        binary_grad::divmod_vjp(primals, argnums)
+    }
+
+    fn jvp(&self, primals: &[Array], _: &[Array], _: &[usize]) -> Result<Vec<Array>> {
+        binary_grad::divmod_jvp(primals)
+    }
+
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        binary_grad::divmod_vmap(inputs, axes)
     }
 
     fn as_any(&self) -> &dyn Any {

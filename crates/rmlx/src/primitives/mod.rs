@@ -10,14 +10,22 @@ use crate::error::{Error, Result};
 use crate::eval::EvalCtx;
 
 pub mod binary;
+mod binary_grad;
 pub mod convert;
 pub mod creation;
+pub mod random;
 pub mod reduce;
+mod reduce_grad;
 pub mod scan;
+mod scan_grad;
 pub mod shape;
+mod shape_grad;
 pub mod ternary;
+mod ternary_grad;
 pub mod unary;
+mod unary_grad;
 pub mod view;
+mod view_grad;
 
 /// An operation recorded in the graph.
 pub trait Primitive: Send + Sync + Debug + Any {

@@ -7,12 +7,14 @@
 //!
 //! Outputs are row-contiguous and hold the kept axes in order; whether the
 //! reduced axes stay as size-1 axes (keepdims) is only a matter of the output
-//! shape the op declares. Kernels: `backend/cpu/reduce.rs`.
+//! shape the op declares. Kernels: `backend/cpu/reduce.rs`; transformation
+//! rules: `reduce_grad.rs`.
 
 use std::any::Any;
 
+use super::reduce_grad as grad;
 use super::Primitive;
-use crate::array::Data;
+use crate::array::{Array, Data};
 use crate::dtype::Dtype;
 use crate::error::Result;
 use crate::eval::EvalCtx;
@@ -70,6 +72,9 @@ pub struct Reduce {
     pub op: ReduceOp,
     /// Reduced axes of the input, sorted ascending.
     pub axes: Vec<usize>,
+    /// Whether the output keeps the reduced axes as size-1 axes (the
+    /// forward-mode and batching rules need the output shape).
+    pub keepdims: bool,
 }
 
 impl Primitive for Reduce {
@@ -90,6 +95,28 @@ impl Primitive for Reduce {
             &out,
         )?;
         Ok(vec![out])
+    }
+
+    fn vjp(
+        &self,
+        primals: &[Array],
+        cotangents: &[Array],
+        argnums: &[usize],
+        outputs: &[Array],
+    ) -> Result<Vec<Array>> {
+        grad::reduce_vjp(self, primals, cotangents, argnums, outputs)
+    }
+
+    fn jvp(&self, primals: &[Array], tangents: &[Array], _: &[usize]) -> Result<Vec<Array>> {
+        grad::reduce_jvp(self, primals, tangents)
+    }
+
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        grad::reduce_vmap(self, inputs, axes)
     }
 
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
@@ -130,6 +157,8 @@ pub struct ArgReduce {
     pub op: ArgReduceOp,
     /// The reduced axis of the input (non-negative).
     pub axis: usize,
+    /// Whether the output keeps the reduced axis as a size-1 axis.
+    pub keepdims: bool,
 }
 
 impl Primitive for ArgReduce {
@@ -151,6 +180,29 @@ impl Primitive for ArgReduce {
         Ok(vec![out])
     }
 
+    /// Indices are not differentiable: zero cotangents.
+    fn vjp(
+        &self,
+        primals: &[Array],
+        _: &[Array],
+        argnums: &[usize],
+        _: &[Array],
+    ) -> Result<Vec<Array>> {
+        grad::zero_cotangents(primals, argnums)
+    }
+
+    fn jvp(&self, primals: &[Array], _: &[Array], _: &[usize]) -> Result<Vec<Array>> {
+        grad::arg_reduce_jvp(self, primals)
+    }
+
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        grad::arg_reduce_vmap(self, inputs, axes)
+    }
+
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
         other
             .as_any()
@@ -170,6 +222,8 @@ impl Primitive for ArgReduce {
 pub struct LogSumExp {
     /// Reduced axes of the input, sorted ascending.
     pub axes: Vec<usize>,
+    /// Whether the output keeps the reduced axes as size-1 axes.
+    pub keepdims: bool,
 }
 
 impl Primitive for LogSumExp {
@@ -182,6 +236,28 @@ impl Primitive for LogSumExp {
         let out = ctx.alloc(0)?;
         crate::backend::cpu::reduce::logsumexp(a.dtype(), a.data(), a.shape(), &self.axes, &out)?;
         Ok(vec![out])
+    }
+
+    fn vjp(
+        &self,
+        primals: &[Array],
+        cotangents: &[Array],
+        _: &[usize],
+        _: &[Array],
+    ) -> Result<Vec<Array>> {
+        grad::logsumexp_vjp(self, primals, cotangents)
+    }
+
+    fn jvp(&self, primals: &[Array], tangents: &[Array], _: &[usize]) -> Result<Vec<Array>> {
+        grad::logsumexp_jvp(self, primals, tangents)
+    }
+
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        grad::logsumexp_vmap(self, inputs, axes)
     }
 
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
@@ -219,6 +295,28 @@ impl Primitive for Softmax {
         };
         crate::backend::cpu::reduce::softmax(a.dtype(), self.precise, a.data(), a.shape(), &out)?;
         Ok(vec![out])
+    }
+
+    fn vjp(
+        &self,
+        _: &[Array],
+        cotangents: &[Array],
+        _: &[usize],
+        outputs: &[Array],
+    ) -> Result<Vec<Array>> {
+        grad::softmax_vjp(cotangents, outputs)
+    }
+
+    fn jvp(&self, primals: &[Array], tangents: &[Array], _: &[usize]) -> Result<Vec<Array>> {
+        grad::softmax_jvp(self, primals, tangents)
+    }
+
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        grad::softmax_vmap(self, inputs, axes)
     }
 
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {

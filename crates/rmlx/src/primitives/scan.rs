@@ -1,11 +1,13 @@
 //! The scan op family: cumulative sum, product, max, min and log-add-exp
 //! along one axis, forward or reversed, inclusive or exclusive. Shape rule:
-//! the input's shape. Kernels: `backend/cpu/scan.rs`.
+//! the input's shape. Kernels: `backend/cpu/scan.rs`; transformation rules:
+//! `scan_grad.rs`.
 
 use std::any::Any;
 
+use super::scan_grad as grad;
 use super::Primitive;
-use crate::array::Data;
+use crate::array::{Array, Data};
 use crate::error::Result;
 use crate::eval::EvalCtx;
 
@@ -62,6 +64,28 @@ impl Primitive for Scan {
         let out = ctx.alloc(0)?;
         crate::backend::cpu::scan::scan(self, a.dtype(), a.data(), a.shape(), &out)?;
         Ok(vec![out])
+    }
+
+    fn vjp(
+        &self,
+        primals: &[Array],
+        cotangents: &[Array],
+        argnums: &[usize],
+        outputs: &[Array],
+    ) -> Result<Vec<Array>> {
+        grad::scan_vjp(self, primals, cotangents, argnums, outputs)
+    }
+
+    fn jvp(&self, primals: &[Array], tangents: &[Array], _: &[usize]) -> Result<Vec<Array>> {
+        grad::scan_jvp(self, primals, tangents)
+    }
+
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        grad::scan_vmap(self, inputs, axes)
     }
 
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {

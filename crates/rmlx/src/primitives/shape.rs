@@ -4,12 +4,14 @@
 //! `transpose`, `broadcast_to`, `slice`). The primitives here are the ones
 //! that need a copy kernel (`Concatenate`, `Pad`, `Roll`, `Diag`)
 //! or a view the view family does not
-//! have (`Diagonal`). Kernels: `backend/cpu/shape.rs`.
+//! have (`Diagonal`). Kernels: `backend/cpu/shape.rs`; transformation
+//! rules: `shape_grad.rs`.
 
 use std::any::Any;
 
+use super::shape_grad as grad;
 use super::Primitive;
-use crate::array::Data;
+use crate::array::{Array, Data};
 use crate::backend::cpu::shape as kern;
 use crate::error::Result;
 use crate::eval::EvalCtx;
@@ -37,6 +39,25 @@ impl Primitive for Concatenate {
             ctx.outputs[0].dtype.size(),
         );
         Ok(vec![out])
+    }
+    fn vjp(
+        &self,
+        primals: &[Array],
+        cotangents: &[Array],
+        argnums: &[usize],
+        _: &[Array],
+    ) -> Result<Vec<Array>> {
+        grad::concatenate_vjp(self, primals, &cotangents[0], argnums)
+    }
+    fn jvp(&self, primals: &[Array], tangents: &[Array], argnums: &[usize]) -> Result<Vec<Array>> {
+        grad::concatenate_jvp(self, primals, tangents, argnums)
+    }
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        grad::concatenate_vmap(self, inputs, axes)
     }
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
         other.as_any().downcast_ref::<Concatenate>() == Some(self)
@@ -115,6 +136,25 @@ impl Primitive for Pad {
         );
         Ok(vec![out])
     }
+    fn vjp(
+        &self,
+        primals: &[Array],
+        cotangents: &[Array],
+        argnums: &[usize],
+        _: &[Array],
+    ) -> Result<Vec<Array>> {
+        grad::pad_vjp(self, primals, &cotangents[0], argnums)
+    }
+    fn jvp(&self, primals: &[Array], tangents: &[Array], argnums: &[usize]) -> Result<Vec<Array>> {
+        grad::pad_jvp(self, primals, tangents, argnums)
+    }
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        grad::pad_vmap(self, inputs, axes)
+    }
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
         other.as_any().downcast_ref::<Pad>() == Some(self)
     }
@@ -139,6 +179,25 @@ impl Primitive for Roll {
         let out = ctx.alloc(0)?;
         kern::roll(a.data(), a.shape(), &self.shift, &out, a.itemsize());
         Ok(vec![out])
+    }
+    fn vjp(
+        &self,
+        primals: &[Array],
+        cotangents: &[Array],
+        argnums: &[usize],
+        _: &[Array],
+    ) -> Result<Vec<Array>> {
+        grad::roll_vjp(self, primals, &cotangents[0], argnums)
+    }
+    fn jvp(&self, primals: &[Array], tangents: &[Array], _: &[usize]) -> Result<Vec<Array>> {
+        grad::roll_jvp(self, primals, &tangents[0])
+    }
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        grad::roll_vmap(self, inputs, axes)
     }
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
         other.as_any().downcast_ref::<Roll>() == Some(self)
@@ -189,6 +248,25 @@ impl Primitive for Diagonal {
             strides: strides.into_boxed_slice(),
         }])
     }
+    fn vjp(
+        &self,
+        primals: &[Array],
+        cotangents: &[Array],
+        argnums: &[usize],
+        _: &[Array],
+    ) -> Result<Vec<Array>> {
+        grad::diagonal_vjp(self, primals, &cotangents[0], argnums)
+    }
+    fn jvp(&self, primals: &[Array], tangents: &[Array], _: &[usize]) -> Result<Vec<Array>> {
+        grad::diagonal_jvp(self, primals, &tangents[0])
+    }
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        grad::diagonal_vmap(self, inputs, axes)
+    }
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
         other.as_any().downcast_ref::<Diagonal>() == Some(self)
     }
@@ -221,6 +299,25 @@ impl Primitive for Diag {
             a.itemsize(),
         );
         Ok(vec![out])
+    }
+    fn vjp(
+        &self,
+        primals: &[Array],
+        cotangents: &[Array],
+        argnums: &[usize],
+        _: &[Array],
+    ) -> Result<Vec<Array>> {
+        grad::diag_vjp(self, primals, &cotangents[0], argnums)
+    }
+    fn jvp(&self, primals: &[Array], tangents: &[Array], _: &[usize]) -> Result<Vec<Array>> {
+        grad::diag_jvp(self, primals, &tangents[0])
+    }
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        grad::diag_vmap(self, inputs, axes)
     }
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
         other.as_any().downcast_ref::<Diag>() == Some(self)

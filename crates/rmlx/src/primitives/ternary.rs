@@ -2,12 +2,14 @@
 //! primitive of `where`), `IsClose`, the all-reductions `AllClose` and
 //! `ArrayEqual` (fused: no elementwise intermediate), and `NanToNum`.
 //! Shape rule: NumPy broadcasting of the inputs (scalar output for the
-//! all-reductions). Kernels: `backend/cpu/ternary.rs`.
+//! all-reductions). Kernels: `backend/cpu/ternary.rs`; transformation
+//! rules: `ternary_grad.rs`.
 
 use std::any::Any;
 
+use super::ternary_grad as grad;
 use super::Primitive;
-use crate::array::Data;
+use crate::array::{Array, Data};
 use crate::backend::cpu::ternary as kern;
 use crate::element::Scalar;
 use crate::error::Result;
@@ -33,6 +35,28 @@ impl Primitive for Select {
         let yv = broadcast_view(y.data(), y.shape(), shape);
         kern::select(ctx.outputs[0].dtype.size(), &cv, &xv, &yv, &out, shape);
         Ok(vec![out])
+    }
+
+    fn vjp(
+        &self,
+        primals: &[Array],
+        cotangents: &[Array],
+        argnums: &[usize],
+        _: &[Array],
+    ) -> Result<Vec<Array>> {
+        grad::select_vjp(primals, &cotangents[0], argnums)
+    }
+
+    fn jvp(&self, primals: &[Array], tangents: &[Array], argnums: &[usize]) -> Result<Vec<Array>> {
+        grad::select_jvp(primals, tangents, argnums)
+    }
+
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        grad::select_vmap(inputs, axes)
     }
 
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
@@ -76,6 +100,30 @@ impl Primitive for IsClose {
             (self.rtol, self.atol, self.equal_nan),
         );
         Ok(vec![out])
+    }
+
+    fn vjp(
+        &self,
+        primals: &[Array],
+        cotangents: &[Array],
+        argnums: &[usize],
+        _: &[Array],
+    ) -> Result<Vec<Array>> {
+        let _ = cotangents;
+        grad::predicate_vjp(primals, argnums)
+    }
+
+    fn jvp(&self, primals: &[Array], tangents: &[Array], argnums: &[usize]) -> Result<Vec<Array>> {
+        let _ = (tangents, argnums);
+        grad::isclose_jvp(primals)
+    }
+
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        grad::isclose_vmap(self, inputs, axes)
     }
 
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
@@ -143,6 +191,30 @@ impl Primitive for AllPairs {
         Ok(vec![out])
     }
 
+    fn vjp(
+        &self,
+        primals: &[Array],
+        cotangents: &[Array],
+        argnums: &[usize],
+        _: &[Array],
+    ) -> Result<Vec<Array>> {
+        let _ = cotangents;
+        grad::predicate_vjp(primals, argnums)
+    }
+
+    fn jvp(&self, primals: &[Array], tangents: &[Array], argnums: &[usize]) -> Result<Vec<Array>> {
+        let _ = (primals, tangents, argnums);
+        grad::all_pairs_jvp()
+    }
+
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        grad::all_pairs_vmap(self, inputs, axes)
+    }
+
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
         other.as_any().downcast_ref::<AllPairs>() == Some(self)
     }
@@ -181,6 +253,29 @@ impl Primitive for NanToNum {
             self.neginf,
         )?;
         Ok(vec![out])
+    }
+
+    fn vjp(
+        &self,
+        primals: &[Array],
+        cotangents: &[Array],
+        argnums: &[usize],
+        _: &[Array],
+    ) -> Result<Vec<Array>> {
+        grad::nan_to_num_vjp(primals, &cotangents[0], argnums)
+    }
+
+    fn jvp(&self, primals: &[Array], tangents: &[Array], argnums: &[usize]) -> Result<Vec<Array>> {
+        let _ = argnums;
+        grad::nan_to_num_jvp(primals, &tangents[0])
+    }
+
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        grad::nan_to_num_vmap(self, inputs, axes)
     }
 
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {

@@ -4,8 +4,8 @@
 
 use std::any::Any;
 
-use super::Primitive;
-use crate::array::{shape_size, Data};
+use super::{unary_grad, Primitive};
+use crate::array::{shape_size, Array, Data};
 use crate::backend::cpu::copy::copy_to_contiguous;
 use crate::error::Result;
 use crate::eval::EvalCtx;
@@ -249,6 +249,28 @@ impl Primitive for Unary {
         Ok(vec![out])
     }
 
+    fn vjp(
+        &self,
+        primals: &[Array],
+        cotangents: &[Array],
+        _argnums: &[usize],
+        outputs: &[Array],
+    ) -> Result<Vec<Array>> {
+        unary_grad::vjp(self.0, primals, cotangents, outputs)
+    }
+
+    fn jvp(&self, primals: &[Array], tangents: &[Array], _argnums: &[usize]) -> Result<Vec<Array>> {
+        unary_grad::jvp(self.0, primals, tangents)
+    }
+
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        unary_grad::vmap(self.0, inputs, axes)
+    }
+
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
         other
             .as_any()
@@ -310,6 +332,22 @@ impl Primitive for StopGradient {
 
     fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>> {
         Ok(vec![ctx.inputs[0].data().clone()])
+    }
+
+    fn vjp(&self, primals: &[Array], _: &[Array], _: &[usize], _: &[Array]) -> Result<Vec<Array>> {
+        unary_grad::stop_gradient_vjp(primals)
+    }
+
+    fn jvp(&self, primals: &[Array], _: &[Array], _: &[usize]) -> Result<Vec<Array>> {
+        unary_grad::stop_gradient_jvp(primals)
+    }
+
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        unary_grad::stop_gradient_vmap(inputs, axes)
     }
 
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {

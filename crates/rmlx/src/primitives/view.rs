@@ -1,19 +1,24 @@
 //! View primitives: broadcast, reshape, transpose, slice and contiguous copy.
 //! Their outputs share the input's buffer with new strides whenever the
 //! layout allows (no data moves); to the user they are values.
+//! Transformation rules: `view_grad.rs`.
 
 use std::any::Any;
 
+use super::view_grad as grad;
 use super::Primitive;
-use crate::array::{row_strides, Data};
+use crate::array::{row_strides, Array, Data};
 use crate::backend::cpu::copy::copy_to_contiguous;
 use crate::error::Result;
 use crate::eval::EvalCtx;
 use crate::ops::broadcast_view;
 
-/// Broadcasts the input to the output shape (stride-0 view).
-#[derive(Debug, Clone)]
-pub struct Broadcast;
+/// Broadcasts the input to `shape` (stride-0 view).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Broadcast {
+    /// The output shape (the forward-mode and batching rules need it).
+    pub shape: Vec<i64>,
+}
 
 impl Primitive for Broadcast {
     fn name(&self) -> &'static str {
@@ -27,8 +32,27 @@ impl Primitive for Broadcast {
             ctx.outputs[0].shape,
         )])
     }
+    fn vjp(
+        &self,
+        primals: &[Array],
+        cotangents: &[Array],
+        argnums: &[usize],
+        _: &[Array],
+    ) -> Result<Vec<Array>> {
+        grad::broadcast_vjp(self, primals, &cotangents[0], argnums)
+    }
+    fn jvp(&self, primals: &[Array], tangents: &[Array], _: &[usize]) -> Result<Vec<Array>> {
+        grad::broadcast_jvp(self, primals, &tangents[0])
+    }
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        grad::broadcast_vmap(self, inputs, axes)
+    }
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
-        other.as_any().is::<Broadcast>()
+        other.as_any().downcast_ref::<Broadcast>() == Some(self)
     }
     fn as_any(&self) -> &dyn Any {
         self
@@ -88,9 +112,13 @@ fn reshape_strides(d: &Data, shape: &[i64], to: &[i64]) -> Option<Box<[i64]>> {
     Some(ns.into_boxed_slice())
 }
 
-/// Reshapes; a view when the layout allows, else a contiguous copy.
-#[derive(Debug, Clone)]
-pub struct Reshape;
+/// Reshapes to `shape`; a view when the layout allows, else a contiguous
+/// copy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reshape {
+    /// The output shape (the forward-mode and batching rules need it).
+    pub shape: Vec<i64>,
+}
 
 impl Primitive for Reshape {
     fn name(&self) -> &'static str {
@@ -111,8 +139,27 @@ impl Primitive for Reshape {
         copy_to_contiguous(d, a.shape(), a.itemsize(), out.byte_ptr(a.dtype()));
         Ok(vec![out])
     }
+    fn vjp(
+        &self,
+        primals: &[Array],
+        cotangents: &[Array],
+        argnums: &[usize],
+        _: &[Array],
+    ) -> Result<Vec<Array>> {
+        grad::reshape_vjp(self, primals, &cotangents[0], argnums)
+    }
+    fn jvp(&self, primals: &[Array], tangents: &[Array], _: &[usize]) -> Result<Vec<Array>> {
+        grad::reshape_jvp(self, primals, &tangents[0])
+    }
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        grad::reshape_vmap(self, inputs, axes)
+    }
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
-        other.as_any().is::<Reshape>()
+        other.as_any().downcast_ref::<Reshape>() == Some(self)
     }
     fn as_any(&self) -> &dyn Any {
         self
@@ -136,6 +183,25 @@ impl Primitive for Transpose {
             strides,
         }])
     }
+    fn vjp(
+        &self,
+        primals: &[Array],
+        cotangents: &[Array],
+        argnums: &[usize],
+        _: &[Array],
+    ) -> Result<Vec<Array>> {
+        grad::transpose_vjp(self, primals, &cotangents[0], argnums)
+    }
+    fn jvp(&self, primals: &[Array], tangents: &[Array], _: &[usize]) -> Result<Vec<Array>> {
+        grad::transpose_jvp(self, primals, &tangents[0])
+    }
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        grad::transpose_vmap(self, inputs, axes)
+    }
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
         other.as_any().downcast_ref::<Transpose>() == Some(self)
     }
@@ -144,14 +210,17 @@ impl Primitive for Transpose {
     }
 }
 
-/// A strided slice: per axis start and step (the output shape gives the
-/// count). Negative steps are allowed. A view.
+/// A strided slice: per axis start, step and element count (the output
+/// shape). Negative steps are allowed. A view.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slice {
     /// First index per axis.
     pub start: Vec<i64>,
     /// Step per axis.
     pub step: Vec<i64>,
+    /// Elements taken per axis (the output shape; the forward-mode and
+    /// batching rules need it).
+    pub count: Vec<i64>,
 }
 
 impl Primitive for Slice {
@@ -180,6 +249,25 @@ impl Primitive for Slice {
             strides,
         }])
     }
+    fn vjp(
+        &self,
+        primals: &[Array],
+        cotangents: &[Array],
+        argnums: &[usize],
+        _: &[Array],
+    ) -> Result<Vec<Array>> {
+        grad::slice_vjp(self, primals, &cotangents[0], argnums)
+    }
+    fn jvp(&self, primals: &[Array], tangents: &[Array], _: &[usize]) -> Result<Vec<Array>> {
+        grad::slice_jvp(self, primals, &tangents[0])
+    }
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        grad::slice_vmap(self, inputs, axes)
+    }
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
         other.as_any().downcast_ref::<Slice>() == Some(self)
     }
@@ -205,6 +293,25 @@ impl Primitive for Contiguous {
         let out = ctx.alloc(0)?;
         copy_to_contiguous(d, a.shape(), a.itemsize(), out.byte_ptr(a.dtype()));
         Ok(vec![out])
+    }
+    fn vjp(
+        &self,
+        primals: &[Array],
+        cotangents: &[Array],
+        argnums: &[usize],
+        _: &[Array],
+    ) -> Result<Vec<Array>> {
+        grad::contiguous_vjp(primals, &cotangents[0], argnums)
+    }
+    fn jvp(&self, primals: &[Array], tangents: &[Array], _: &[usize]) -> Result<Vec<Array>> {
+        grad::contiguous_jvp(primals, &tangents[0])
+    }
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        grad::contiguous_vmap(inputs, axes)
     }
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
         other.as_any().is::<Contiguous>()

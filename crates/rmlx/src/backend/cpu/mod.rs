@@ -5,6 +5,7 @@
 pub mod binary;
 pub mod copy;
 pub mod elementwise;
+pub mod random;
 pub mod reduce;
 pub mod scan;
 pub mod shape;
