@@ -130,7 +130,9 @@ pub(super) fn reduce_vjp(
     outputs: &[Array],
 ) -> Result<Vec<Array>> {
     let x = &primals[0];
-    if !x.dtype().is_inexact() || matches!(p.op, ReduceOp::And | ReduceOp::Or) {
+    // Integer sums are linear: MLX differentiates them in the integer dtype.
+    let linear_int = p.op == ReduceOp::Sum && x.dtype().is_integer();
+    if (!x.dtype().is_inexact() && !linear_int) || matches!(p.op, ReduceOp::And | ReduceOp::Or) {
         return zero_cotangents(primals, argnums);
     }
     let kept = kept_shape(x.shape(), &p.axes);
@@ -155,7 +157,9 @@ pub(super) fn reduce_jvp(p: &Reduce, primals: &[Array], tangents: &[Array]) -> R
     let x = &primals[0];
     let t = &tangents[0];
     let oshape = out_shape(x.shape(), &p.axes, p.keepdims);
-    if !x.dtype().is_inexact() || matches!(p.op, ReduceOp::And | ReduceOp::Or) {
+    // Integer sums are linear: MLX differentiates them in the integer dtype.
+    let linear_int = p.op == ReduceOp::Sum && x.dtype().is_integer();
+    if (!x.dtype().is_inexact() && !linear_int) || matches!(p.op, ReduceOp::And | ReduceOp::Or) {
         return Ok(vec![ops::zeros(
             &oshape,
             reduce_dtype(p.op, x.dtype()),
