@@ -390,8 +390,12 @@ impl Array {
                 T::DTYPE
             );
         }
-        let bytes = self.to_bytes()?;
         let n = self.size();
+        if n == 0 {
+            // An empty byte vector's pointer need not be aligned for T.
+            return Ok(Vec::new());
+        }
+        let bytes = self.to_bytes()?;
         let mut out = Vec::<T>::with_capacity(n);
         // SAFETY: bytes holds n elements of T in row-major order.
         unsafe {
