@@ -268,11 +268,21 @@ fn boolean_and_index_reductions_have_zero_derivatives() {
 }
 
 #[test]
+fn integer_sum_differentiates_in_the_integer_dtype() {
+    // MLX's Reduce::vjp broadcasts the cotangent for sums whatever the dtype.
+    let x = Array::from_slice(&[1i32, 2, 3, 4], &[2, 2]).unwrap();
+    let sum = |a: &[Array]| Ok(vec![ops::sum(&a[0], Some(&[1]), false, None)?]);
+    let c = Array::from_slice(&[5i32, 7], &[2]).unwrap();
+    let (_, g) = vjp(sum, std::slice::from_ref(&x), &[c]).unwrap();
+    assert_eq!(g[0].dtype(), Dtype::Int32);
+    assert_eq!(g[0].to_vec::<i32>().unwrap(), vec![5, 5, 7, 7]);
+}
+
+#[test]
 fn integer_inputs_have_zero_derivatives() {
     let x = Array::from_slice(&[1i32, 2, 3, 4], &[2, 2]).unwrap();
     type Op = fn(&Array) -> Result<Array>;
     let cases: Vec<(&str, Op)> = vec![
-        ("sum", |a| ops::sum(a, Some(&[1]), false, None)),
         ("prod", |a| ops::prod(a, None, false, None)),
         ("max", |a| ops::max(a, Some(&[0]), true, None)),
         ("cumsum", |a| ops::cumsum(a, Some(1), false, true, None)),
