@@ -269,6 +269,51 @@ pub fn meshgrid(
     }
 }
 
+/// The window functions of MLX (`hanning`, `hamming`, `blackman`,
+/// `bartlett`): cosine sums over `m` points, computed in float64 and
+/// returned as float32.
+fn window(name: &str, m: i64, s: Option<Stream>, f: impl Fn(f64) -> f64) -> Result<Array> {
+    resolve_stream(s, name)?;
+    if m < 0 {
+        return Err(Error::value(format!(
+            "[{name}] Number of points must be non-negative, got {m}."
+        )));
+    }
+    let v: Vec<f32> = match m {
+        0 => Vec::new(),
+        1 => vec![1.0],
+        _ => (0..m)
+            .map(|n| f(n as f64 / (m - 1) as f64) as f32)
+            .collect(),
+    };
+    Array::from_slice(&v, &[m])
+}
+
+/// The Hann window of `m` points (MLX `hanning`).
+pub fn hanning(m: i64, s: Option<Stream>) -> Result<Array> {
+    use std::f64::consts::PI;
+    window("hanning", m, s, |x| 0.5 - 0.5 * (2.0 * PI * x).cos())
+}
+
+/// The Hamming window of `m` points (MLX `hamming`).
+pub fn hamming(m: i64, s: Option<Stream>) -> Result<Array> {
+    use std::f64::consts::PI;
+    window("hamming", m, s, |x| 0.54 - 0.46 * (2.0 * PI * x).cos())
+}
+
+/// The Blackman window of `m` points (MLX `blackman`).
+pub fn blackman(m: i64, s: Option<Stream>) -> Result<Array> {
+    use std::f64::consts::PI;
+    window("blackman", m, s, |x| {
+        0.42 - 0.5 * (2.0 * PI * x).cos() + 0.08 * (4.0 * PI * x).cos()
+    })
+}
+
+/// The triangular Bartlett window of `m` points (MLX `bartlett`).
+pub fn bartlett(m: i64, s: Option<Stream>) -> Result<Array> {
+    window("bartlett", m, s, |x| 1.0 - (2.0 * x - 1.0).abs())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,49 +373,4 @@ mod tests {
         let g = meshgrid(&[x, y], true, "ij", None).unwrap();
         assert_eq!(g[1].shape(), &[1, 2]);
     }
-}
-
-/// The window functions of MLX (`hanning`, `hamming`, `blackman`,
-/// `bartlett`): cosine sums over `m` points, computed in float64 and
-/// returned as float32.
-fn window(name: &str, m: i64, s: Option<Stream>, f: impl Fn(f64) -> f64) -> Result<Array> {
-    resolve_stream(s, name)?;
-    if m < 0 {
-        return Err(Error::value(format!(
-            "[{name}] Number of points must be non-negative, got {m}."
-        )));
-    }
-    let v: Vec<f32> = match m {
-        0 => Vec::new(),
-        1 => vec![1.0],
-        _ => (0..m)
-            .map(|n| f(n as f64 / (m - 1) as f64) as f32)
-            .collect(),
-    };
-    Array::from_slice(&v, &[m])
-}
-
-/// The Hann window of `m` points (MLX `hanning`).
-pub fn hanning(m: i64, s: Option<Stream>) -> Result<Array> {
-    use std::f64::consts::PI;
-    window("hanning", m, s, |x| 0.5 - 0.5 * (2.0 * PI * x).cos())
-}
-
-/// The Hamming window of `m` points (MLX `hamming`).
-pub fn hamming(m: i64, s: Option<Stream>) -> Result<Array> {
-    use std::f64::consts::PI;
-    window("hamming", m, s, |x| 0.54 - 0.46 * (2.0 * PI * x).cos())
-}
-
-/// The Blackman window of `m` points (MLX `blackman`).
-pub fn blackman(m: i64, s: Option<Stream>) -> Result<Array> {
-    use std::f64::consts::PI;
-    window("blackman", m, s, |x| {
-        0.42 - 0.5 * (2.0 * PI * x).cos() + 0.08 * (4.0 * PI * x).cos()
-    })
-}
-
-/// The triangular Bartlett window of `m` points (MLX `bartlett`).
-pub fn bartlett(m: i64, s: Option<Stream>) -> Result<Array> {
-    window("bartlett", m, s, |x| 1.0 - (2.0 * x - 1.0).abs())
 }

@@ -254,6 +254,25 @@ impl std::ops::Not for Array {
     }
 }
 
+/// Rounds toward zero (integers unchanged), as MLX `trunc`.
+pub fn trunc(a: &Array, s: Option<Stream>) -> Result<Array> {
+    if !a.dtype().is_inexact() {
+        return Ok(a.clone());
+    }
+    if a.dtype() == Dtype::Complex64 {
+        return Err(Error::value("[trunc] Not supported for complex64."));
+    }
+    let zero = Array::from_scalar(Scalar::Float(0.0), a.dtype())?;
+    let neg = super::less(a, &zero, s)?;
+    super::where_(&neg, &ceil(a, s)?, &floor(a, s)?, s)
+}
+
+/// The identity (MLX `positive`, Python's unary `+`).
+pub fn positive(a: &Array, s: Option<Stream>) -> Result<Array> {
+    resolve_stream(s, "positive")?;
+    Ok(a.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,23 +318,4 @@ mod tests {
         let c = Array::from_slice(&[num_complex::Complex32::new(1.0, 1.0)], &[1]).unwrap();
         assert!(erf(&c, None).unwrap_err().message.starts_with("[erf]"));
     }
-}
-
-/// Rounds toward zero (integers unchanged), as MLX `trunc`.
-pub fn trunc(a: &Array, s: Option<Stream>) -> Result<Array> {
-    if !a.dtype().is_inexact() {
-        return Ok(a.clone());
-    }
-    if a.dtype() == Dtype::Complex64 {
-        return Err(Error::value("[trunc] Not supported for complex64."));
-    }
-    let zero = Array::from_scalar(Scalar::Float(0.0), a.dtype())?;
-    let neg = super::less(a, &zero, s)?;
-    super::where_(&neg, &ceil(a, s)?, &floor(a, s)?, s)
-}
-
-/// The identity (MLX `positive`, Python's unary `+`).
-pub fn positive(a: &Array, s: Option<Stream>) -> Result<Array> {
-    resolve_stream(s, "positive")?;
-    Ok(a.clone())
 }
