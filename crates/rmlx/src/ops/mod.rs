@@ -90,8 +90,6 @@ pub fn broadcast_view(d: &Data, shape: &[i64], to: &[i64]) -> Data {
     }
 }
 
-/// Resolves a possibly negative axis against `ndim`; IndexError otherwise.
-pub fn normalize_axis(op: &str, axis: i64, ndim: usize) -> Result<usize> {
 /// Shape equality without a `memcmp` call: shapes are a few extents long and
 /// this sits on the per-op path, where the libc call measured as a third of
 /// the time of evaluating a scalar op.
@@ -107,6 +105,8 @@ pub fn same_shape(a: &[i64], b: &[i64]) -> bool {
     eq
 }
 
+/// Resolves a possibly negative axis against `ndim`; IndexError otherwise.
+pub fn normalize_axis(op: &str, axis: i64, ndim: usize) -> Result<usize> {
     let n = ndim as i64;
     if axis < -n || axis >= n {
         let op = if op.is_empty() {
