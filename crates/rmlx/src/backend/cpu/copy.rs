@@ -85,6 +85,21 @@ fn copy_typed<T: Copy + Send + Sync>(
                 let mut c0 = 0;
                 while c0 < cols {
                     let c1 = (c0 + TILE).min(cols);
+                    if std::mem::size_of::<T>() == 4 && ss[nd - 2] == 1 {
+                        // SAFETY: the tile lies within both views.
+                        unsafe {
+                            super::transpose::transpose_u32(
+                                src.0.offset((so + r0 + c0 * ss[nd - 1]) as isize) as *const u32,
+                                ss[nd - 1] as isize,
+                                dst.0.offset((dof + r0 * ds[nd - 2] + c0) as isize) as *mut u32,
+                                ds[nd - 2] as isize,
+                                (r1 - r0) as usize,
+                                (c1 - c0) as usize,
+                            )
+                        };
+                        c0 = c1;
+                        continue;
+                    }
                     for r in r0..r1 {
                         for c in c0..c1 {
                             // SAFETY: indices are within the views.

@@ -10,6 +10,7 @@ pub mod reduce;
 pub mod scan;
 pub mod shape;
 pub mod strided;
+mod transpose;
 pub mod ternary;
 pub mod unary;
 pub mod unary_math;
