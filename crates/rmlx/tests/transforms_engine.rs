@@ -32,7 +32,7 @@ fn identity_vjp_returns_the_cotangent_and_unused_inputs_get_zeros() {
 #[test]
 fn cotangent_count_and_shape_are_checked() {
     let x = arr(&[1.0, 2.0], &[2]);
-    let e = vjp(|a| Ok(vec![a[0].clone()]), &[x.clone()], &[]).unwrap_err();
+    let e = vjp(|a| Ok(vec![a[0].clone()]), std::slice::from_ref(&x), &[]).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Value);
     let e = vjp(|a| Ok(vec![a[0].clone()]), &[x], &[arr(&[1.0], &[1])]).unwrap_err();
     assert!(
@@ -45,7 +45,12 @@ fn cotangent_count_and_shape_are_checked() {
 #[test]
 fn errors_inside_the_function_propagate() {
     let x = arr(&[1.0], &[1]);
-    let e = vjp(|_| Err(rmlx::Error::value("boom")), &[x.clone()], &[x]).unwrap_err();
+    let e = vjp(
+        |_| Err(rmlx::Error::value("boom")),
+        std::slice::from_ref(&x),
+        std::slice::from_ref(&x),
+    )
+    .unwrap_err();
     assert_eq!(e.message, "boom");
 }
 
@@ -53,12 +58,12 @@ fn errors_inside_the_function_propagate() {
 fn identity_jvp_and_vmap() {
     let x = arr(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
     let t = arr(&[1.0; 6], &[2, 3]);
-    let (_, tans) = jvp(|a| Ok(vec![a[0].clone()]), &[x.clone()], &[t]).unwrap();
+    let (_, tans) = jvp(|a| Ok(vec![a[0].clone()]), std::slice::from_ref(&x), &[t]).unwrap();
     assert_eq!(vals(&tans[0]), [1.0; 6]);
     // Mapping the identity over axis 1 and stacking on axis 0 transposes.
     let out = vmap(
         |a| Ok(vec![a[0].clone()]),
-        &[x.clone()],
+        std::slice::from_ref(&x),
         &[Some(1)],
         &[Some(0)],
     )
@@ -79,7 +84,7 @@ fn vmap_refuses_to_evaluate_placeholders_and_checks_sizes() {
             a[0].eval()?;
             Ok(vec![a[0].clone()])
         },
-        &[x.clone()],
+        std::slice::from_ref(&x),
         &[Some(0)],
         &[Some(0)],
     )
@@ -93,20 +98,22 @@ fn vmap_refuses_to_evaluate_placeholders_and_checks_sizes() {
 #[test]
 fn custom_rules_are_used() {
     let x = arr(&[1.0, 2.0], &[2]);
-    let mut rules = CustomRules::default();
     // A deliberately wrong gradient proves the rule, not the function, ran.
-    rules.vjp = Some(Arc::new(|p: &[Array], _c: &[Array], _o: &[Array]| {
-        Ok(vec![rmlx::ops::full_scalar(
-            p[0].shape(),
-            rmlx::Scalar::Float(42.0),
-            p[0].dtype(),
-            None,
-        )?])
-    }));
+    let rules = CustomRules {
+        vjp: Some(Arc::new(|p: &[Array], _c: &[Array], _o: &[Array]| {
+            Ok(vec![rmlx::ops::full_scalar(
+                p[0].shape(),
+                rmlx::Scalar::Float(42.0),
+                p[0].dtype(),
+                None,
+            )?])
+        })),
+        ..Default::default()
+    };
     let f = Arc::new(|a: &[Array]| Ok(vec![a[0].clone()]));
     let (outs, grads) = vjp(
         move |a| custom_vjp(f.clone(), rules.clone(), a),
-        &[x.clone()],
+        std::slice::from_ref(&x),
         &[arr(&[1.0, 1.0], &[2])],
     )
     .unwrap();
