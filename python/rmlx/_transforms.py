@@ -155,6 +155,9 @@ def _value_and_grad_call(fun, nums, names, tag, scalar_only, args, kwargs):
     groups = [args[i] for i in nums] + [kwargs[k] for k in names]
     flats = [_array_leaves(g, strict=True) for g in groups]
     primals = [a for flat in flats for a in flat]
+    if not primals:
+        # MLX's message names grad for value_and_grad too.
+        raise ValueError("[grad] Must specify at least one argument.")
 
     state = {}
 

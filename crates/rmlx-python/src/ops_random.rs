@@ -391,7 +391,7 @@ fn module_getattr<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny
 /// `sys.modules`, so it can be imported by name).
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    let sub = PyModule::new(py, "random")?;
+    let sub = PyModule::new(py, "rmlx.core.random")?;
     sub.setattr(
         "__doc__",
         "rmlx.core.random: functionality related to random number generation",
