@@ -19,7 +19,6 @@ pub mod device;
 pub mod dtype;
 pub mod element;
 pub mod eval;
-pub mod io;
 pub mod memory;
 pub mod ops;
 pub mod primitives;
