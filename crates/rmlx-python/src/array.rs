@@ -1,11 +1,12 @@
 //! The Python `array` class: construction, properties, implicit evaluation
-//! (`item`, `tolist`, `repr`, `bool`, `len`, iteration, `__array__`), the
-//! arithmetic operators and basic indexing. Op-family methods (`sum`,
-//! `reshape`, ...) are added beside their ops in other files.
+//! (`item`, `tolist`, `repr`, `bool`, `len`, iteration), the arithmetic
+//! operators and basic indexing. Op-family methods (`sum`, `reshape`, ...)
+//! are added beside their ops in other files; NumPy, DLPack and pickle
+//! exchange is in interop.rs.
 
-use pyo3::exceptions::{PyIndexError, PyNotImplementedError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyComplex, PyEllipsis, PyList, PyNone, PySlice, PyTuple};
+use pyo3::types::{PyComplex, PyList, PyTuple};
 use pyo3::IntoPyObjectExt;
 use rmlx::primitives::binary::BinaryOp;
 use rmlx::print::{format_repr, PrintValue};
@@ -254,40 +255,6 @@ impl PyArray {
         self.inner.id()
     }
 
-    /// Converts to a NumPy array (evaluates, copies).
-    #[pyo3(signature = (dtype = None, copy = None))]
-    fn __array__(
-        &self,
-        py: Python<'_>,
-        dtype: Option<&Bound<'_, PyAny>>,
-        copy: Option<bool>,
-    ) -> PyResult<Py<PyAny>> {
-        let _ = copy;
-        let np = py.import("numpy")?;
-        let a = &self.inner;
-        let (src, npname): (Array, &str) = match a.dtype() {
-            Dtype::Bfloat16 => match py.import("ml_dtypes") {
-                Ok(_) => (a.clone(), "bfloat16"),
-                Err(_) => (ops::astype(a, Dtype::Float32, None).py()?, "float32"),
-            },
-            d => (a.clone(), if d == Dtype::Bool { "bool" } else { d.name() }),
-        };
-        let npdtype = if npname == "bfloat16" {
-            py.import("ml_dtypes")?.getattr("bfloat16")?
-        } else {
-            np.getattr("dtype")?.call1((npname,))?
-        };
-        let bytes = src.to_bytes().py()?;
-        let buf = pyo3::types::PyByteArray::new(py, &bytes);
-        let arr = np.call_method1("frombuffer", (buf, npdtype))?;
-        let arr = arr.call_method1("reshape", (PyTuple::new(py, a.shape())?,))?;
-        let arr = match dtype {
-            Some(d) if !d.is_none() => arr.call_method1("astype", (d,))?,
-            _ => arr,
-        };
-        Ok(arr.unbind())
-    }
-
     /// Converts to `dtype`.
     #[pyo3(signature = (dtype, stream = None))]
     fn astype(
@@ -341,6 +308,24 @@ impl PyArray {
         binop(slf.py(), BinaryOp::GreaterEqual, slf.as_any(), other)
     }
 
+    fn __matmul__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        Ok(PyArray::new(crate::ops_products::matmul_operator(
+            slf.as_any(),
+            other,
+        )?))
+    }
+    fn __rmatmul__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        Ok(PyArray::new(crate::ops_products::rmatmul_operator(
+            slf.as_any(),
+            other,
+        )?))
+    }
+    fn __imatmul__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<()> {
+        let out = crate::ops_products::matmul_operator(slf.as_any(), other)?;
+        slf.borrow_mut().inner = out;
+        Ok(())
+    }
+
     fn __pow__(
         slf: &Bound<'_, Self>,
         other: &Bound<'_, PyAny>,
@@ -365,77 +350,22 @@ impl PyArray {
         Ok(())
     }
 
-    fn __copy__(&self) -> PyArray {
-        PyArray::new(self.inner.clone())
-    }
-    #[pyo3(signature = (_memo = None))]
-    fn __deepcopy__(&self, _memo: Option<&Bound<'_, PyAny>>) -> PyArray {
-        PyArray::new(self.inner.clone())
-    }
-
     fn __getitem__(&self, idx: &Bound<'_, PyAny>) -> PyResult<PyArray> {
         Ok(PyArray::new(crate::index::get_item(&self.inner, idx)?))
     }
-}
 
-/// Parses a basic index (int, slice, None, Ellipsis or a tuple of them).
-pub enum BasicIndex {
-    /// An integer index.
-    Int(i64),
-    /// A slice.
-    Slice(Option<i64>, Option<i64>, Option<i64>),
-    /// A new axis.
-    NewAxis,
-    /// `...`
-    Ellipsis,
-}
-
-/// Splits an index object into basic index items; advanced indices are
-/// refused with a clear error until the indexing family lands.
-pub fn parse_index(idx: &Bound<'_, PyAny>) -> PyResult<Vec<BasicIndex>> {
-    let items: Vec<Bound<'_, PyAny>> = if let Ok(t) = idx.cast::<PyTuple>() {
-        t.iter().collect()
-    } else {
-        vec![idx.clone()]
-    };
-    let mut out = Vec::with_capacity(items.len());
-    for it in items {
-        if it.is_instance_of::<PyNone>() {
-            out.push(BasicIndex::NewAxis);
-        } else if it.is_instance_of::<PyEllipsis>() {
-            out.push(BasicIndex::Ellipsis);
-        } else if let Ok(s) = it.cast::<PySlice>() {
-            let get = |name: &str| -> PyResult<Option<i64>> {
-                let v = s.getattr(name)?;
-                if v.is_none() {
-                    Ok(None)
-                } else {
-                    Ok(Some(v.call_method0("__index__")?.extract()?))
-                }
-            };
-            out.push(BasicIndex::Slice(get("start")?, get("stop")?, get("step")?));
-        } else if it.is_instance_of::<pyo3::types::PyBool>() {
-            return Err(PyNotImplementedError::new_err(
-                "[getitem] boolean indices are not implemented in rmlx yet.",
-            ));
-        } else if let Ok(i) = it
-            .call_method0("__index__")
-            .and_then(|v| v.extract::<i64>())
-        {
-            out.push(BasicIndex::Int(i));
-        } else {
-            return Err(PyNotImplementedError::new_err(format!(
-                "[getitem] advanced indexing with {} is not implemented in rmlx yet.",
-                it.get_type().name()?
-            )));
-        }
+    /// `a[idx] = v`: rebinds `a` to the updated value (other references
+    /// to the old value are unchanged).
+    fn __setitem__(&mut self, idx: &Bound<'_, PyAny>, v: &Bound<'_, PyAny>) -> PyResult<()> {
+        let v = crate::convert::operand_array(v, Some(self.inner.dtype()))?;
+        self.inner =
+            crate::index_set::set_item(&self.inner, idx, &v, crate::index_set::UpdateOp::Set)?;
+        Ok(())
     }
-    Ok(out)
-}
 
-/// Raised for an out-of-range integer index.
-pub fn index_error(i: i64, axis: usize, size: i64) -> PyErr {
-    PyIndexError::new_err(format!(
-        "index {i} is out of bounds for axis {axis} with size {size}"
-    ))
+    /// Indexed updates that accumulate duplicates: `a.at[idx].add(v)`.
+    #[getter]
+    fn at(&self) -> crate::ops_indexing::PyArrayAt {
+        crate::ops_indexing::PyArrayAt::new(self.inner.clone())
+    }
 }

@@ -184,6 +184,13 @@ pub fn to_array(obj: &Bound<'_, PyAny>, dtype: Option<Dtype>) -> PyResult<Array>
     if is_numpy_like(obj)? {
         return from_numpy(obj, dtype);
     }
+    if obj.hasattr("__dlpack__")? {
+        let a = crate::interop::from_dlpack_obj(obj, None)?;
+        return match dtype {
+            Some(d) if d != a.dtype() => rmlx::ops::astype(&a, d, None).py(),
+            _ => Ok(a),
+        };
+    }
     Err(PyValueError::new_err(format!(
         "Invalid type {} received in array initialization.",
         obj.get_type().name()?

@@ -19,6 +19,7 @@ pub mod device;
 pub mod dtype;
 pub mod element;
 pub mod eval;
+pub mod io;
 pub mod memory;
 pub mod ops;
 pub mod primitives;

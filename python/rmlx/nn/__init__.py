@@ -1,8 +1,6 @@
-"""rmlx.nn: MLX's `mlx.nn` API. Not built yet (see the project's issues);
-every attribute access raises a clear NotImplementedError until it lands."""
+"""rmlx.nn: MLX's ``mlx.nn`` — ``Module``, the layers, losses, initialisers
+and ``value_and_grad`` for models — written in Python over ``rmlx.core``."""
 
-
-def __getattr__(name):
-    if name.startswith("__"):
-        raise AttributeError(name)
-    raise NotImplementedError(f"rmlx.nn.{name} is not implemented in rmlx yet")
+from . import init, losses
+from .layers import *  # noqa: F401,F403
+from .utils import average_gradients, value_and_grad

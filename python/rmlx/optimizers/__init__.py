@@ -1,8 +1,6 @@
-"""rmlx.optimizers: MLX's `mlx.optimizers` API. Not built yet (see the project's issues);
-every attribute access raises a clear NotImplementedError until it lands."""
+"""rmlx.optimizers: MLX's ``mlx.optimizers`` — the optimizers, gradient
+clipping and learning-rate schedules, written in Python over ``rmlx.core``."""
 
-
-def __getattr__(name):
-    if name.startswith("__"):
-        raise AttributeError(name)
-    raise NotImplementedError(f"rmlx.optimizers.{name} is not implemented in rmlx yet")
+from .optimizers import *  # noqa: F401,F403
+from .optimizers import Optimizer  # noqa: F401
+from .schedulers import *  # noqa: F401,F403

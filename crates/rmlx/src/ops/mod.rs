@@ -5,22 +5,39 @@
 //! default device, as in MLX.
 
 pub mod binary;
+pub mod conv;
 pub mod convert;
 pub mod creation;
+pub mod einsum;
+pub mod fast;
+pub mod fft;
+pub mod indexing;
+pub mod indexing_values;
+pub mod linalg;
+mod linalg_norm;
+mod linalg_solve;
+pub mod products;
 pub mod random;
 pub mod reduce;
 pub mod scan;
 pub mod shape;
+pub mod sort;
 pub mod ternary;
 pub mod unary;
 pub mod view;
 
 pub use binary::*;
+pub use conv::*;
 pub use convert::*;
 pub use creation::*;
+pub use einsum::*;
+pub use indexing::*;
+pub use indexing_values::*;
+pub use products::*;
 pub use reduce::*;
 pub use scan::*;
 pub use shape::*;
+pub use sort::*;
 pub use ternary::*;
 pub use unary::*;
 pub use view::*;

@@ -3,15 +3,31 @@
 //! strided iteration.
 
 pub mod binary;
+pub mod conv;
+mod conv_depthwise;
+mod conv_gemm;
+mod conv_phase;
 pub mod copy;
 pub mod elementwise;
+pub mod fast_norm;
+pub mod fast_rope;
+pub mod fast_sdpa;
+pub mod fft;
+pub mod gemm;
+pub mod gemv;
+pub mod hadamard;
+pub mod indexing;
+pub mod linalg;
+mod linalg_decomp;
 pub mod random;
 pub mod reduce;
 pub mod scan;
 pub mod shape;
+pub mod sort;
+pub mod sort_algo;
 pub mod strided;
-mod transpose;
 pub mod ternary;
+mod transpose;
 pub mod unary;
 pub mod unary_math;
 pub mod vmath;
