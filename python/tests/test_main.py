@@ -11,7 +11,11 @@ import pytest
 
 from nn_common import has, needs
 
-PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import rmlx
+
+# The subprocesses import the same rmlx as this test process: the installed
+# package in CI, the working tree under PYTHONPATH in development.
+PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(rmlx.__file__)))
 
 # Until rmlx has mx.compile, scripts that use it run with a pass-through.
 COMPILE_SHIM = (
@@ -22,7 +26,7 @@ COMPILE_SHIM = (
 
 
 def run(args, tmp_path, prelude="", timeout=300):
-    """Runs ``python -m rmlx *args`` (after ``prelude``) with this checkout's
+    """Runs ``python -m rmlx *args`` (after ``prelude``) with the tested
     rmlx first on the path; returns the completed process."""
     env = dict(os.environ, PYTHONPATH=PYTHON_DIR + os.pathsep + os.environ.get("PYTHONPATH", ""))
     code = prelude + "import sys\nfrom rmlx.__main__ import main\nmain(sys.argv[1:])\n"
