@@ -234,21 +234,14 @@ impl PyArray {
         self.__int__()
     }
 
-    fn __iter__(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
-        let py = slf.py();
-        let a = slf.borrow().inner.clone();
-        if a.ndim() == 0 {
-            return Err(PyTypeError::new_err("iteration over a 0-d array"));
+    fn __iter__(&self) -> PyResult<PyArrayIterator> {
+        if self.inner.ndim() == 0 {
+            return Err(PyTypeError::new_err("iter() 0-dimensional array."));
         }
-        let mut items = Vec::with_capacity(a.shape()[0] as usize);
-        for i in 0..a.shape()[0] {
-            items.push(PyArray::new(crate::index::take_index(&a, i).py()?));
-        }
-        Ok(PyList::new(py, items)?
-            .into_any()
-            .try_iter()?
-            .into_any()
-            .unbind())
+        Ok(PyArrayIterator {
+            array: self.inner.clone(),
+            next: std::sync::atomic::AtomicI64::new(0),
+        })
     }
 
     fn __hash__(&self) -> usize {
@@ -367,5 +360,29 @@ impl PyArray {
     #[getter]
     fn at(&self) -> crate::ops_indexing::PyArrayAt {
         crate::ops_indexing::PyArrayAt::new(self.inner.clone())
+    }
+}
+
+/// The iterator over an array's first axis (`iter(array)`): each step
+/// builds the lazy slice `a[i]`.
+#[pyclass(name = "ArrayIterator", module = "rmlx.core", frozen)]
+pub struct PyArrayIterator {
+    array: Array,
+    next: std::sync::atomic::AtomicI64,
+}
+
+#[pymethods]
+impl PyArrayIterator {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+    fn __next__(&self) -> PyResult<Option<PyArray>> {
+        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if i >= self.array.shape()[0] {
+            return Ok(None);
+        }
+        Ok(Some(PyArray::new(
+            crate::index::take_index(&self.array, i).py()?,
+        )))
     }
 }

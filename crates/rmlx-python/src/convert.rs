@@ -437,6 +437,9 @@ pub fn stream_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Stream>> {
     if let Ok(t) = obj.cast::<PyDeviceType>() {
         return Ok(Some(rmlx::device::default_stream(t.get().device())));
     }
+    if let Some(s) = crate::ops_meta::thread_local_stream(obj)? {
+        return Ok(Some(s));
+    }
     Err(PyTypeError::new_err(format!(
         "stream must be a Stream, Device or None, got {}.",
         obj.get_type().name()?

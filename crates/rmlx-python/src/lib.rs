@@ -18,8 +18,10 @@ mod ops_fft;
 mod ops_indexing;
 mod ops_io;
 mod ops_linalg;
+mod ops_meta;
 mod ops_misc;
 mod ops_products;
+mod ops_quantized;
 mod ops_random;
 mod ops_reduce;
 mod ops_shape;
@@ -58,6 +60,8 @@ fn core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ops_indexing::register(m)?;
     ops_linalg::register(m)?;
     ops_fast::register(m)?;
+    ops_quantized::register(m)?;
+    ops_meta::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -514,7 +514,37 @@ fn trace(
 }
 
 /// Registers the shape functions.
+/// MLX `as_strided`: `shape` defaults to `a`'s, `strides` to the row-major
+/// strides of `shape`.
+#[pyfunction]
+#[pyo3(signature = (a, /, shape = None, strides = None, offset = 0, *, stream = None))]
+fn as_strided(
+    a: &Any<'_>,
+    shape: Opt<'_, '_>,
+    strides: Opt<'_, '_>,
+    offset: i64,
+    stream: Opt<'_, '_>,
+) -> PyResult<PyArray> {
+    let a = arr(a)?;
+    let shape = match shape {
+        Some(s) if !s.is_none() => int_seq(s, "shape")?,
+        _ => a.shape().to_vec(),
+    };
+    let strides = match strides {
+        Some(s) if !s.is_none() => int_seq(s, "strides")?,
+        _ => rmlx::array::row_strides(&shape).to_vec(),
+    };
+    wrap(ops::as_strided(
+        &a,
+        &shape,
+        &strides,
+        offset,
+        stream_arg(stream)?,
+    ))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(as_strided, m)?)?;
     m.add_function(wrap_pyfunction!(reshape, m)?)?;
     m.add_function(wrap_pyfunction!(flatten, m)?)?;
     m.add_function(wrap_pyfunction!(unflatten, m)?)?;

@@ -17,6 +17,7 @@ pub mod linalg;
 mod linalg_norm;
 mod linalg_solve;
 pub mod products;
+pub mod quantized;
 pub mod random;
 pub mod reduce;
 pub mod scan;

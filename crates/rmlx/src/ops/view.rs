@@ -1,6 +1,7 @@
-//! View ops: `broadcast_to`, `reshape`, `transpose`, strided slicing and
-//! `contiguous`. They build view primitives (no copy at evaluation when the
-//! layout allows).
+//! View ops: `broadcast_to`, `reshape`, `transpose`, strided slicing,
+//! `contiguous`, `as_strided`, and `depends` (outputs equal to the inputs
+//! that also wait on other arrays). They build view primitives (no copy at
+//! evaluation when the layout allows).
 
 use std::sync::Arc;
 
@@ -8,7 +9,8 @@ use super::{broadcast_shapes, fmt_shape, normalize_axis};
 use crate::array::{shape_size, Array};
 use crate::device::{resolve_stream, Stream};
 use crate::error::{Error, Result};
-use crate::primitives::view::{Broadcast, Contiguous, Reshape, Slice, Transpose};
+use crate::primitives::depends::Depends;
+use crate::primitives::view::{AsStrided, Broadcast, Contiguous, Reshape, Slice, Transpose};
 
 /// Broadcasts `a` to `shape` (MLX `broadcast_to`).
 pub fn broadcast_to(a: &Array, shape: &[i64], s: Option<Stream>) -> Result<Array> {
@@ -179,5 +181,86 @@ pub fn contiguous(a: &Array, allow_col_major: bool, s: Option<Stream>) -> Result
         s,
         Arc::new(Contiguous),
         vec![a.clone()],
+    ))
+}
+
+/// A view of `a` (as if it were row-contiguous and flat) with the given
+/// element `strides` and `offset` (MLX `as_strided`). Unlike MLX, a view
+/// that would read outside `a` is refused instead of reading stray memory.
+pub fn as_strided(
+    a: &Array,
+    shape: &[i64],
+    strides: &[i64],
+    offset: i64,
+    s: Option<Stream>,
+) -> Result<Array> {
+    let s = resolve_stream(s, "as_strided")?;
+    if shape.len() != strides.len() {
+        return Err(Error::value(format!(
+            "[as_strided] Shape {} and strides {} must have the same number of dimensions.",
+            fmt_shape(shape),
+            fmt_shape(strides)
+        )));
+    }
+    if let Some(&d) = shape.iter().find(|&&d| d < 0) {
+        return Err(Error::value(format!(
+            "[as_strided] Invalid dimension {d} in shape {}.",
+            fmt_shape(shape)
+        )));
+    }
+    let n = a.size() as i64;
+    if !shape.contains(&0) {
+        let (mut lo, mut hi) = (offset, offset);
+        for (&d, &st) in shape.iter().zip(strides) {
+            let span = (d - 1) * st;
+            if span < 0 {
+                lo += span;
+            } else {
+                hi += span;
+            }
+        }
+        if lo < 0 || hi >= n {
+            return Err(Error::value(format!(
+                "[as_strided] Shape {}, strides {} and offset {offset} read elements {lo} to {hi} \
+                 of an array of size {n}.",
+                fmt_shape(shape),
+                fmt_shape(strides)
+            )));
+        }
+    }
+    let flat = reshape(a, &[n], Some(s))?;
+    Ok(Array::from_op(
+        shape.to_vec(),
+        a.dtype(),
+        s,
+        Arc::new(AsStrided {
+            shape: shape.to_vec(),
+            strides: strides.to_vec(),
+            offset,
+        }),
+        vec![flat],
+    ))
+}
+
+/// Arrays equal to `inputs` whose evaluation also waits for
+/// `dependencies` (MLX `depends`).
+pub fn depends(inputs: &[Array], dependencies: &[Array], s: Option<Stream>) -> Result<Vec<Array>> {
+    let s = resolve_stream(s, "depends")?;
+    if inputs.is_empty() {
+        return Err(Error::value("[depends] Expected at least one input array."));
+    }
+    let outputs = inputs
+        .iter()
+        .map(|x| (x.shape().to_vec(), x.dtype()))
+        .collect();
+    let mut all = inputs.to_vec();
+    all.extend_from_slice(dependencies);
+    Ok(Array::from_multi_op(
+        outputs,
+        s,
+        Arc::new(Depends {
+            n_inputs: inputs.len(),
+        }),
+        all,
     ))
 }

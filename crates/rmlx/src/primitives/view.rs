@@ -1,4 +1,5 @@
-//! View primitives: broadcast, reshape, transpose, slice and contiguous copy.
+//! View primitives: broadcast, reshape, transpose, slice, contiguous copy
+//! and `as_strided`.
 //! Their outputs share the input's buffer with new strides whenever the
 //! layout allows (no data moves); to the user they are values.
 //! Transformation rules: `view_grad.rs`.
@@ -7,6 +8,7 @@ use std::any::Any;
 
 use super::view_grad as grad;
 use super::Primitive;
+use crate::array::shape_size;
 use crate::array::{row_strides, Array, Data};
 use crate::backend::cpu::copy::copy_to_contiguous;
 use crate::error::Result;
@@ -315,6 +317,71 @@ impl Primitive for Contiguous {
     }
     fn is_equivalent(&self, other: &dyn Primitive) -> bool {
         other.as_any().is::<Contiguous>()
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// A strided view of the (flattened, row-contiguous) input: element strides
+/// and an element offset relative to that contiguous buffer (MLX
+/// `AsStrided`). The op checks that every element read lies in the input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AsStrided {
+    /// The output shape.
+    pub shape: Vec<i64>,
+    /// Element strides of the output (may be 0 or negative).
+    pub strides: Vec<i64>,
+    /// Element offset of the output's first element.
+    pub offset: i64,
+}
+
+impl Primitive for AsStrided {
+    fn name(&self) -> &'static str {
+        "as_strided"
+    }
+    fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>> {
+        let a = &ctx.inputs[0];
+        if shape_size(&self.shape) == 0 {
+            return Ok(vec![ctx.alloc(0)?]);
+        }
+        let d = a.data();
+        // The strides count elements of the row-contiguous input: a
+        // strided or broadcast input is copied first.
+        let base = if d.is_row_contiguous(a.shape()) {
+            d.clone()
+        } else {
+            let out = Data::alloc(a.shape(), a.dtype())?;
+            copy_to_contiguous(d, a.shape(), a.itemsize(), out.byte_ptr(a.dtype()));
+            out
+        };
+        Ok(vec![Data {
+            buf: base.buf,
+            offset: (base.offset as i64 + self.offset) as usize,
+            strides: self.strides.clone().into_boxed_slice(),
+        }])
+    }
+    fn vjp(
+        &self,
+        primals: &[Array],
+        cotangents: &[Array],
+        argnums: &[usize],
+        _: &[Array],
+    ) -> Result<Vec<Array>> {
+        grad::as_strided_vjp(self, primals, &cotangents[0], argnums)
+    }
+    fn jvp(&self, primals: &[Array], tangents: &[Array], _: &[usize]) -> Result<Vec<Array>> {
+        grad::as_strided_jvp(self, primals, &tangents[0])
+    }
+    fn vmap(
+        &self,
+        inputs: &[Array],
+        axes: &[Option<usize>],
+    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+        grad::as_strided_vmap(self, inputs, axes)
+    }
+    fn is_equivalent(&self, other: &dyn Primitive) -> bool {
+        other.as_any().downcast_ref::<AsStrided>() == Some(self)
     }
     fn as_any(&self) -> &dyn Any {
         self

@@ -1,5 +1,6 @@
 //! Transformation rules (vjp, jvp, vmap) of the view primitives
-//! ([`Broadcast`], [`Reshape`], [`Transpose`], [`Slice`], [`Contiguous`]),
+//! ([`Broadcast`], [`Reshape`], [`Transpose`], [`Slice`], [`Contiguous`],
+//! [`AsStrided`]),
 //! following MLX's `primitives.cpp`.
 //!
 //! The views are linear in their input, so the tangent goes through the
@@ -11,8 +12,9 @@
 //! and bool values go through the same linear maps (as MLX).
 
 use super::binary_grad::unbroadcast;
-use super::view::{Broadcast, Reshape, Slice, Transpose};
+use super::view::{AsStrided, Broadcast, Reshape, Slice, Transpose};
 use crate::array::Array;
+use crate::dtype::Dtype;
 use crate::error::Result;
 use crate::ops;
 use crate::primitives::shape::PadMode;
@@ -246,5 +248,62 @@ pub(super) fn contiguous_vmap(
     Ok((
         vec![ops::contiguous(&inputs[0], false, None)?],
         vec![axes[0]],
+    ))
+}
+
+// ------------------------------------------------------------ as_strided
+
+/// MLX's rule: the input positions each output element reads are
+/// `as_strided(arange(n))`; the cotangent is scatter-added onto zeros
+/// through them (elements read several times accumulate).
+pub(super) fn as_strided_vjp(
+    p: &AsStrided,
+    primals: &[Array],
+    cot: &Array,
+    _: &[usize],
+) -> Result<Vec<Array>> {
+    let x = &primals[0];
+    let n = x.size() as i64;
+    let m = cot.size() as i64;
+    if m == 0 {
+        return Ok(vec![ops::zeros_like(x, None, None)?]);
+    }
+    let grad = ops::zeros(&[n], x.dtype(), None)?;
+    let idx = ops::arange(0.0, n as f64, 1.0, Dtype::Int32, None)?;
+    let idx = ops::as_strided(&idx, &p.shape, &p.strides, p.offset, None)?;
+    let idx = ops::reshape(&idx, &[m], None)?;
+    let upd = ops::reshape(cot, &[m, 1], None)?;
+    let grad = ops::scatter_add(&grad, &[idx], &upd, &[0], None)?;
+    Ok(vec![ops::reshape(&grad, x.shape(), None)?])
+}
+
+pub(super) fn as_strided_jvp(p: &AsStrided, _: &[Array], t: &Array) -> Result<Vec<Array>> {
+    Ok(vec![ops::as_strided(
+        t, &p.shape, &p.strides, p.offset, None,
+    )?])
+}
+
+/// Exact batching: with the batch axis first and each batch element's
+/// values flattened to one row of `n`, batch `b` starts `b * n` further
+/// into the contiguous buffer, so the stride of the new leading axis is `n`.
+pub(super) fn as_strided_vmap(
+    p: &AsStrided,
+    inputs: &[Array],
+    axes: &[Option<usize>],
+) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+    let Some(b) = axes[0] else {
+        return Ok((as_strided_jvp(p, &[], &inputs[0])?, vec![None]));
+    };
+    let x = batch_first(&inputs[0], b)?;
+    let nb = x.shape()[0];
+    let n: i64 = x.shape()[1..].iter().product();
+    let x = ops::reshape(&x, &[nb, n], None)?;
+    let mut shape = vec![nb];
+    shape.extend_from_slice(&p.shape);
+    let mut strides = vec![n];
+    strides.extend_from_slice(&p.strides);
+    Ok((
+        vec![ops::as_strided(&x, &shape, &strides, p.offset, None)?],
+        vec![Some(0)],
     ))
 }

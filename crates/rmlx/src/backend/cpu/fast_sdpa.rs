@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use super::fast_norm::{contig, to_f64_vec, Acc};
 use crate::array::{Array, Data};
-use crate::backend::cpu::SyncPtr;
+use crate::backend::cpu::{vmath, SyncPtr};
 use crate::dtype::Dtype;
 use crate::error::{Error, Result};
 use crate::primitives::fast::Sdpa;
@@ -33,8 +33,15 @@ trait Flt: Acc + Default {
     fn exp(self) -> Self;
     fn max(self, o: Self) -> Self;
     fn is_neg_inf(self) -> bool;
+    /// `row[i] = exp(row[i])` with the vectorised polynomial kernels
+    /// (libm's scalar `exp` would dominate the whole kernel).
+    fn exp_in_place(row: &mut [Self]);
 }
 impl Flt for f32 {
+    fn exp_in_place(row: &mut [Self]) {
+        // SAFETY: in-place use of a valid slice is allowed by the contract.
+        unsafe { vmath::exp_f32(row.as_ptr(), row.as_mut_ptr(), row.len()) }
+    }
     const LOWEST: Self = f32::MIN;
     const NEG_INF: Self = f32::NEG_INFINITY;
     fn exp(self) -> Self {
@@ -48,6 +55,10 @@ impl Flt for f32 {
     }
 }
 impl Flt for f64 {
+    fn exp_in_place(row: &mut [Self]) {
+        // SAFETY: as for f32.
+        unsafe { vmath::exp_f64(row.as_ptr(), row.as_mut_ptr(), row.len()) }
+    }
     const LOWEST: Self = f64::MIN;
     const NEG_INF: Self = f64::NEG_INFINITY;
     fn exp(self) -> Self {
@@ -173,7 +184,8 @@ fn block<T: Flt>(pb: &Problem<T>, bi: usize, h: usize, q0: usize, out: &mut [T])
     let qp = pb.q.at(bi, h, q0);
     let mut k0 = 0;
     while k0 < kend {
-        let nk = BK.min(pb.lk - k0);
+        // Keys at or past `kend` are masked for every row of the block.
+        let nk = BK.min(kend - k0);
         let kp = pb.k.at(bi, kvh, k0);
         let vp = pb.v.at(bi, kvh, k0);
         gemm_call(
@@ -230,11 +242,11 @@ fn block<T: Flt>(pb: &Problem<T>, bi: usize, h: usize, q0: usize, out: &mut [T])
                 continue;
             }
             let corr = (m[r] - mn).exp();
-            let mut sum = T::ZERO;
             for v in row.iter_mut() {
-                *v = (*v - mn).exp();
-                sum = sum + *v;
+                *v = *v - mn;
             }
+            T::exp_in_place(row);
+            let sum = row_sum(row);
             l[r] = l[r] * corr + sum;
             m[r] = mn;
             if corr != T::ONE {
@@ -266,6 +278,23 @@ fn block<T: Flt>(pb: &Problem<T>, bi: usize, h: usize, q0: usize, out: &mut [T])
             *a = *a * inv;
         }
     }
+}
+
+/// The sum of a row with independent partial sums (vectorisable).
+#[inline(always)]
+fn row_sum<T: Flt>(row: &[T]) -> T {
+    let mut acc = [T::ZERO; 8];
+    let mut ch = row.chunks_exact(8);
+    for c in &mut ch {
+        for j in 0..8 {
+            acc[j] = acc[j] + c[j];
+        }
+    }
+    let mut s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for &v in ch.remainder() {
+        s = s + v;
+    }
+    s
 }
 
 /// Runs every block and hands each finished block to `store(row0, rows)`.

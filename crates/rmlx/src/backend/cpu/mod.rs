@@ -19,6 +19,8 @@ pub mod hadamard;
 pub mod indexing;
 pub mod linalg;
 mod linalg_decomp;
+pub mod quantized;
+pub mod quantized_gemv;
 pub mod random;
 pub mod reduce;
 pub mod scan;
