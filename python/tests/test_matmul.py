@@ -438,3 +438,17 @@ def test_vmap_of_grad(rng):
     o = mx.vmap(mx.grad(per_example(mx), argnums=1), in_axes=(0, None))(mx.array(xs), mx.array(w))
     r = mxr.vmap(mxr.grad(per_example(mxr), argnums=1), in_axes=(0, None))(mxr.array(xs), mxr.array(w))
     np.testing.assert_allclose(to_numpy(o), np.array(r), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["float32", "float64", "complex64"])
+@pytest.mark.parametrize("m,k,n", [(2, 9, 33), (37, 70, 300), (128, 784, 512), (256, 64, 257), (255, 300, 256)])
+def test_short_lhs_times_transposed_rhs(rng, name, m, k, n):
+    # x @ W.T with few rows of x runs as the transposed product (gemm.rs).
+    x = rand(rng, (m, k), name)
+    w = rand(rng, (n, k), name)
+    c = rand(rng, (n,), name)
+    check(make(mx, x, name) @ make(mx, w, name).T, x, w.T, name)
+    got = to_numpy(mx.addmm(make(mx, c, name), make(mx, x, name), make(mx, w, name).T, alpha=0.5, beta=2.0))
+    want = 2.0 * c.astype(np.complex128 if name == "complex64" else np.float64) + 0.5 * ref_product(x, w.T)
+    scale = np.sqrt(k) * 8
+    np.testing.assert_allclose(got.astype(want.dtype), want, rtol=PTOL[name] * 10, atol=PTOL[name] * scale)
