@@ -136,11 +136,23 @@ pub fn eval(outputs: &[Array]) -> Result<()> {
             }
         }
     }
-    for a in order {
-        run_op(a)?;
+    // A graph with large arrays runs on a worker of the thread pool: the
+    // kernels' parallel splits then start from inside the pool (the
+    // evaluating worker takes a share, only the others are woken) instead
+    // of injecting every op's work from outside and parking this thread.
+    // On the 2-core machine that halved the context switches of a small
+    // MLP's gradient step. Small graphs stay here: a hand-off costs
+    // microseconds.
+    let large = order.iter().any(|a| a.size() >= POOL_EVAL_SIZE);
+    if large && rayon::current_thread_index().is_none() && rayon::current_num_threads() > 1 {
+        rayon::scope(move |_| order.into_iter().try_for_each(run_op))
+    } else {
+        order.into_iter().try_for_each(run_op)
     }
-    Ok(())
 }
+
+/// Elements from which a graph's evaluation moves into the thread pool.
+const POOL_EVAL_SIZE: usize = 1 << 14;
 
 /// Runs the op of `a` (and fills its siblings), then detaches it.
 fn run_op(a: Array) -> Result<()> {
