@@ -113,6 +113,7 @@ pub fn eval(outputs: &[Array]) -> Result<()> {
     if outputs.iter().all(Array::is_available) {
         return Ok(());
     }
+    crate::backend::cpu::threads::init_thread_pool();
     let _guard = EVAL_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let epoch = EPOCH.fetch_add(1, Ordering::Relaxed) + 1;
 

@@ -29,6 +29,7 @@ pub mod sort;
 pub mod sort_algo;
 pub mod strided;
 pub mod ternary;
+pub mod threads;
 mod transpose;
 pub mod unary;
 pub mod unary_math;
