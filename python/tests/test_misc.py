@@ -111,3 +111,12 @@ def test_get_printoptions_follows_set_printoptions():
     with mx.printoptions(precision=3):
         assert mx.get_printoptions().precision == 3
     assert mx.PrintOptions().precision == -1
+
+
+def test_submodule_names_follow_mlx():
+    import importlib
+
+    for sub in ("fft", "linalg", "fast", "random"):
+        mod = getattr(mx, sub)
+        assert mod.__name__ == f"rmlx.core.{sub}"
+        assert importlib.import_module(f"rmlx.core.{sub}") is mod

@@ -258,7 +258,8 @@ fn precompiled_cuda_kernel(
 /// Adds the `fast` submodule to `rmlx.core`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    let sub = PyModule::new(py, "fast")?;
+    // MLX names its submodules in full (`mlx.core.fast`).
+    let sub = PyModule::new(py, "rmlx.core.fast")?;
     sub.setattr("__doc__", "rmlx.core.fast: fused operations.")?;
     macro_rules! add {
         ($($f:ident),*) => { $( sub.add_function(wrap_pyfunction!($f, &sub)?)?; )* };
@@ -271,7 +272,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         cross_entropy
     );
     add!(metal_kernel, cuda_kernel, precompiled_cuda_kernel);
-    m.add_submodule(&sub)?;
+    m.add("fast", &sub)?;
     py.import("sys")?
         .getattr("modules")?
         .set_item("rmlx.core.fast", &sub)?;

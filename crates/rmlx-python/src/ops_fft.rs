@@ -188,7 +188,8 @@ fn istft(
 /// `sys.modules`, so it can be imported by name).
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    let sub = PyModule::new(py, "fft")?;
+    // MLX names its submodules in full (`mlx.core.fft`).
+    let sub = PyModule::new(py, "rmlx.core.fft")?;
     sub.setattr("__doc__", "rmlx.core.fft: Fast Fourier Transforms.")?;
     macro_rules! add {
         ($($f:ident),*) => { $( sub.add_function(wrap_pyfunction!($f, &sub)?)?; )* };
@@ -196,7 +197,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     add!(fft, ifft, rfft, irfft, fft2, ifft2, rfft2, irfft2);
     add!(fftn, ifftn, rfftn, irfftn, fftfreq, rfftfreq, fftshift, ifftshift);
     add!(stft, istft);
-    m.add_submodule(&sub)?;
+    m.add("fft", &sub)?;
     py.import("sys")?
         .getattr("modules")?
         .set_item("rmlx.core.fft", &sub)?;

@@ -360,7 +360,8 @@ fn lstsq<'py>(
 /// `sys.modules`, so it can be imported by name).
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    let sub = PyModule::new(py, "linalg")?;
+    // MLX names its submodules in full (`mlx.core.linalg`).
+    let sub = PyModule::new(py, "rmlx.core.linalg")?;
     sub.setattr("__doc__", "rmlx.core.linalg: linear algebra routines.")?;
     macro_rules! add {
         ($($f:ident),*) => { $( sub.add_function(wrap_pyfunction!($f, &sub)?)?; )* };
@@ -388,7 +389,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         solve_triangular
     );
     add!(det, slogdet, lstsq);
-    m.add_submodule(&sub)?;
+    m.add("linalg", &sub)?;
     py.import("sys")?
         .getattr("modules")?
         .set_item("rmlx.core.linalg", &sub)?;
