@@ -104,7 +104,7 @@ const W: usize = 16;
 
 /// Sum of `f(x[i])` with `W` independent accumulators (vectorisable).
 #[inline(always)]
-fn sum_by<T: Acc>(x: &[T], f: impl Fn(T) -> T) -> T {
+pub(crate) fn sum_by<T: Acc>(x: &[T], f: impl Fn(T) -> T) -> T {
     let mut acc = [T::ZERO; W];
     let mut ch = x.chunks_exact(W);
     for c in &mut ch {

@@ -16,7 +16,7 @@
 use half::{bf16, f16};
 use rayon::prelude::*;
 
-use super::fast_norm::{contig, to_f64_vec, Acc};
+use super::fast_norm::{contig, sum_by, to_f64_vec, Acc};
 use crate::array::{Array, Data};
 use crate::backend::cpu::{vmath, SyncPtr};
 use crate::dtype::Dtype;
@@ -246,7 +246,7 @@ fn block<T: Flt>(pb: &Problem<T>, bi: usize, h: usize, q0: usize, out: &mut [T])
                 *v = *v - mn;
             }
             T::exp_in_place(row);
-            let sum = row_sum(row);
+            let sum = sum_by(row, |v| v);
             l[r] = l[r] * corr + sum;
             m[r] = mn;
             if corr != T::ONE {
@@ -278,23 +278,6 @@ fn block<T: Flt>(pb: &Problem<T>, bi: usize, h: usize, q0: usize, out: &mut [T])
             *a = *a * inv;
         }
     }
-}
-
-/// The sum of a row with independent partial sums (vectorisable).
-#[inline(always)]
-fn row_sum<T: Flt>(row: &[T]) -> T {
-    let mut acc = [T::ZERO; 8];
-    let mut ch = row.chunks_exact(8);
-    for c in &mut ch {
-        for j in 0..8 {
-            acc[j] = acc[j] + c[j];
-        }
-    }
-    let mut s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    for &v in ch.remainder() {
-        s = s + v;
-    }
-    s
 }
 
 /// Runs every block and hands each finished block to `store(row0, rows)`.
