@@ -711,3 +711,191 @@ def test_large_array_round_trip(tmp_path):
         got = mx.load(p)
         got = got if fmt == "npy" else got["a"]
         assert mx.array_equal(got, a).item()
+
+
+# ---------------------------------------------------------------------------
+# memory-mapped loading (files of 64 KiB and more, loaded from a path)
+
+need_proc_maps = pytest.mark.skipif(
+    not os.path.exists("/proc/self/maps"), reason="needs Linux /proc/self/maps")
+
+
+def _maps(path):
+    """Whether this process has `path` memory-mapped (a deleted file still
+    shows, as `<path> (deleted)`)."""
+    real = os.path.realpath(str(path))
+    with open("/proc/self/maps") as f:
+        for line in f:
+            parts = line.rstrip("\n").split(None, 5)
+            if len(parts) == 6 and parts[5].startswith(real):
+                return True
+    return False
+
+
+def _ramps(n, size, seed=0):
+    rng = np.random.default_rng(seed)
+    return {f"t{i}": rng.standard_normal(size + i).astype(np.float32) for i in range(n)}
+
+
+@need_proc_maps
+def test_large_files_are_mapped_and_released(tmp_path):
+    import gc
+
+    arrays = _ramps(3, 100_000)
+    for ext, save in (
+        ("safetensors", lambda p: mx.save_safetensors(p, {k: mx.array(v) for k, v in arrays.items()})),
+        ("gguf", lambda p: mx.save_gguf(p, {k: mx.array(v) for k, v in arrays.items()})),
+        ("npz", lambda p: np.savez(p, **arrays)),
+    ):
+        p = str(tmp_path / f"big.{ext}")
+        save(p)
+        d = mx.load(p)
+        # NumPy does not align .npz members: whether they map is luck.
+        assert _maps(p) or ext == "npz"
+        for k, v in arrays.items():
+            assert np.array_equal(np.array(d[k]), v)
+        del d
+        gc.collect()
+        assert not _maps(p), ext
+    v = arrays["t0"]
+    p = str(tmp_path / "big.npy")
+    np.save(p, v)
+    a = mx.load(p)
+    assert _maps(p) and np.array_equal(np.array(a), v)
+    # Small files, and file objects, are read instead.
+    p = str(tmp_path / "small.npy")
+    np.save(p, v[:1000])
+    s = mx.load(p)
+    assert not _maps(p) and np.array_equal(np.array(s), v[:1000])
+    p = str(tmp_path / "big.npy")
+    with open(p, "rb") as f:
+        before = _maps(p)
+        b = mx.load(f)
+    assert np.array_equal(np.array(b), v)
+    del a, b
+    gc.collect()
+    assert before and not _maps(p)
+
+
+@need_proc_maps
+def test_updating_a_loaded_array_leaves_the_file_unchanged(tmp_path):
+    v = np.arange(300_000, dtype=np.float32)
+    p = str(tmp_path / "x.npy")
+    np.save(p, v)
+    a = mx.load(p)
+    a = a * 2
+    mx.eval(a)
+    # The multiply took over the loaded buffer (the map is still in use)
+    # and wrote it privately: the file keeps its values.
+    assert _maps(p)
+    assert np.array_equal(np.array(a), v * 2)
+    assert np.array_equal(np.load(p), v)
+    # Same through a .safetensors dict.
+    p = str(tmp_path / "x.safetensors")
+    mx.save_safetensors(p, {"a": mx.array(v), "b": mx.array(-v)})
+    raw = open(p, "rb").read()
+    d = mx.load(p)
+    a = d.pop("a")
+    del d
+    a += 1
+    a = mx.exp(a * 0) + a
+    mx.eval(a)
+    assert np.array_equal(np.array(a), v + 2)
+    assert open(p, "rb").read() == raw
+    again = mx.load(p)
+    assert np.array_equal(np.array(again["a"]), v)
+    assert np.array_equal(np.array(again["b"]), -v)
+
+
+def test_many_arrays_from_one_file_survive_drops(tmp_path):
+    import gc
+
+    arrays = _ramps(20, 20_000, seed=3)
+    p = str(tmp_path / "many.safetensors")
+    mx.save_safetensors(p, {k: mx.array(v) for k, v in arrays.items()})
+    d = mx.load(p)
+    for i in range(0, 20, 2):
+        del d[f"t{i}"]
+    gc.collect()
+    for k, a in d.items():
+        assert np.array_equal(np.array(a), arrays[k])
+    total = mx.sum(mx.stack([mx.sum(a) for a in d.values()]))
+    ref = sum(float(arrays[k].sum(dtype=np.float64)) for k in d)
+    assert abs(total.item() - ref) < 1e-2 * max(1.0, abs(ref))
+
+
+def test_loaded_arrays_survive_overwrite_and_delete(tmp_path):
+    arrays = _ramps(4, 50_000, seed=5)
+    p = str(tmp_path / "w.safetensors")
+    mx.save_safetensors(p, {k: mx.array(v) for k, v in arrays.items()})
+    d = mx.load(p)
+    # A save over the same path writes a new file and renames it into
+    # place: the loaded arrays keep the old contents.
+    mx.save_safetensors(p, {"new": mx.ones((70_000,))})
+    for k, v in arrays.items():
+        assert np.array_equal(np.array(d[k]), v)
+    assert list(mx.load(p)) == ["new"]
+    os.remove(p)
+    for k, v in arrays.items():
+        assert np.array_equal(np.array(d[k] + 0), v)
+    # Saving loaded arrays back over their own file works too.
+    q = str(tmp_path / "v.npy")
+    np.save(q, arrays["t0"])
+    a = mx.load(q)
+    mx.save(q, a)
+    assert np.array_equal(np.load(q), arrays["t0"])
+    assert np.array_equal(np.array(a), arrays["t0"])
+
+
+def _raw_safetensors(entries, data, hlen):
+    """A .safetensors image with its JSON header padded to `hlen` bytes, so
+    that the data section can start at any offset."""
+    import json
+
+    h = json.dumps({n: {"dtype": d, "shape": s, "data_offsets": o} for n, d, s, o in entries},
+                   separators=(",", ":"))
+    assert len(h) <= hlen
+    return struct.pack("<Q", hlen) + h.ljust(hlen).encode() + data
+
+
+def test_misaligned_safetensors_data_loads(tmp_path):
+    n = 40_000
+    f = np.arange(n, dtype=np.float32) * 0.5
+    g = -np.arange(n, dtype=np.float64)
+    data = f.tobytes() + b"\x01\x02\x03" + g.tobytes()
+    fe, ue, ge = 4 * n, 4 * n + 3, 4 * n + 3 + 8 * n
+    entries = [("f", "F32", [n], [0, fe]), ("u", "U8", [3], [fe, ue]),
+               ("g", "F64", [n], [ue, ge]), ("g2", "F64", [n], [ue, ge])]
+    for hlen in range(301, 309):
+        p = tmp_path / f"odd{hlen}.safetensors"
+        p.write_bytes(_raw_safetensors(entries, data, hlen))
+        d = mx.load(str(p))
+        assert np.array_equal(np.array(d["f"]), f), hlen
+        assert np.array_equal(np.array(d["u"]), [1, 2, 3]), hlen
+        assert np.array_equal(np.array(d["g"]), g), hlen
+        # "g2" aliases "g"'s bytes; an update of one never shows in the other.
+        g1 = d.pop("g")
+        g1 = g1 * 3
+        mx.eval(g1)
+        assert np.array_equal(np.array(g1), 3 * g), hlen
+        assert np.array_equal(np.array(d["g2"]), g), hlen
+
+
+def test_truncated_large_files(tmp_path):
+    a = mx.arange(40_000, dtype=mx.float32)
+    for ext, kind, save in (
+        ("npy", RuntimeError, lambda p: mx.save(p, a)),
+        ("npz", (RuntimeError, ValueError), lambda p: mx.savez(p, a=a, b=a)),
+        ("safetensors", RuntimeError, lambda p: mx.save_safetensors(p, {"a": a, "b": a})),
+        ("gguf", RuntimeError, lambda p: mx.save_gguf(p, {"a": a, "b": a})),
+    ):
+        p = tmp_path / f"cut.{ext}"
+        save(str(p))
+        data = p.read_bytes()
+        for cut in (len(data) - 1, len(data) - 5000, 70_000):
+            p.write_bytes(data[:cut])
+            with pytest.raises(kind, match=f"cut.{ext}"):
+                mx.load(str(p))
+            if ext != "npz":
+                with pytest.raises(kind, match="truncated"):
+                    mx.load(str(p))

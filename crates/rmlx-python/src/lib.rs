@@ -39,7 +39,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[pymodule]
 fn core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // Before any kernel (file loading included) starts rayon's pool unbound.
-    rmlx::backend::cpu::threads::init_thread_pool();
+    rmlx::backend::cpu::threads::init_thread_pool_with_caller();
     m.add_class::<array::PyArray>()?;
     dtype::register(m)?;
     device::register(m)?;

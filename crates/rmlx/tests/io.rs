@@ -268,3 +268,270 @@ fn failed_saves_leave_nothing_behind() {
     // Saving into a missing directory fails cleanly.
     assert!(io::save_npy(dir.join("no/such/dir.npy"), &good[0].1).is_err());
 }
+
+// ---------------------------------------------------------------------------
+// Memory-mapped loading
+
+/// Whether the loaded array's buffer points into a file mapping.
+fn mapped(a: &Array) -> bool {
+    a.evaluated().unwrap().buf.is_mapped()
+}
+
+/// `n` float32 values `seed, seed + 1, ...` (64K of them pass the mapping
+/// threshold on their own).
+fn ramp(n: usize, seed: f32) -> Array {
+    let v: Vec<f32> = (0..n).map(|i| seed + i as f32).collect();
+    Array::from_slice(&v, &[n as i64]).unwrap()
+}
+
+/// A `.safetensors` image written by hand: `(name, dtype, shape, start,
+/// end)` entries over `data`, the JSON header padded with spaces to
+/// `hlen` bytes (so that the data section may start anywhere).
+fn raw_safetensors(
+    entries: &[(&str, &str, &[i64], usize, usize)],
+    data: &[u8],
+    hlen: usize,
+) -> Vec<u8> {
+    let parts: Vec<String> = entries
+        .iter()
+        .map(|(n, d, s, a, b)| {
+            let s: Vec<String> = s.iter().map(|x| x.to_string()).collect();
+            format!(
+                "\"{n}\":{{\"dtype\":\"{d}\",\"shape\":[{}],\"data_offsets\":[{a},{b}]}}",
+                s.join(",")
+            )
+        })
+        .collect();
+    let mut h = format!("{{{}}}", parts.join(","));
+    assert!(h.len() <= hlen);
+    while h.len() < hlen {
+        h.push(' ');
+    }
+    let mut f = (hlen as u64).to_le_bytes().to_vec();
+    f.extend_from_slice(h.as_bytes());
+    f.extend_from_slice(data);
+    f
+}
+
+#[test]
+fn large_files_load_mapped_in_every_format() {
+    let dir = tmpdir("mapped");
+    let a = ramp(40_000, 0.5);
+    let named = vec![("a".to_string(), a.clone())];
+    let p = dir.join("a.npy");
+    io::save_npy(&p, &a).unwrap();
+    let b = io::load_npy(&p).unwrap();
+    assert!(mapped(&b));
+    same(&a, &b);
+    let p = dir.join("a.safetensors");
+    io::save_safetensors(&p, &named, &[]).unwrap();
+    let b = io::load_safetensors(&p).unwrap().0.remove(0).1;
+    assert!(mapped(&b));
+    same(&a, &b);
+    let p = dir.join("a.gguf");
+    io::save_gguf(&p, &named, &[]).unwrap();
+    let b = io::load_gguf(&p).unwrap().0.remove(0).1;
+    assert!(mapped(&b));
+    same(&a, &b);
+    // A Fortran-order .npy maps too (as a transposed view of the map).
+    let m = ops::reshape(&a, &[200, 200], None).unwrap();
+    let t = ops::transpose(&m, None, None).unwrap();
+    let mut f = std::fs::read(dir.join("a.npy")).unwrap();
+    let end = 10 + u16::from_le_bytes([f[8], f[9]]) as usize;
+    let text = String::from_utf8_lossy(&f[10..end]).replace(
+        "'fortran_order': False, 'shape': (40000,), ",
+        "'fortran_order': True, 'shape': (200, 200),",
+    );
+    assert!(text.contains("True") && text.len() == end - 10);
+    f[10..end].copy_from_slice(text.as_bytes());
+    let p = dir.join("f.npy");
+    std::fs::write(&p, &f).unwrap();
+    let b = io::load_npy(&p).unwrap();
+    same(&t, &b);
+    assert!(b.evaluated().unwrap().buf.is_mapped());
+    // Stored .npz members map when their data happens to be aligned: a
+    // uint8 member always is.
+    let u = ops::astype(&ramp(100_000, 0.0), Dtype::Uint8, None).unwrap();
+    let p = dir.join("u.npz");
+    io::save_npz(&p, &[("u".to_string(), u.clone())], false).unwrap();
+    let b = io::load_npz(&p).unwrap().remove(0).1;
+    assert!(mapped(&b));
+    same(&u, &b);
+    // Compressed members, small files and in-memory images are read.
+    let p = dir.join("c.npz");
+    io::save_npz(&p, &[("u".to_string(), u.clone())], true).unwrap();
+    assert!(!mapped(&io::load_npz(&p).unwrap()[0].1));
+    let small = ramp(1000, 0.0);
+    let p = dir.join("small.npy");
+    io::save_npy(&p, &small).unwrap();
+    assert!(!mapped(&io::load_npy(&p).unwrap()));
+    let bytes = std::fs::read(dir.join("a.npy")).unwrap();
+    assert!(!mapped(&io::load_npy_bytes(&bytes, "mem").unwrap()));
+}
+
+#[test]
+fn writes_into_a_loaded_buffer_never_reach_the_file() {
+    let dir = tmpdir("cow");
+    let a = ramp(50_000, 1.0);
+    let p = dir.join("a.npy");
+    io::save_npy(&p, &a).unwrap();
+    let before = std::fs::read(&p).unwrap();
+    let loaded = io::load_npy(&p).unwrap();
+    assert!(mapped(&loaded));
+    let ptr = loaded.evaluated().unwrap().buf.as_ptr();
+    let y = ops::add(&loaded, &Array::scalar(1.0f32), None).unwrap();
+    drop(loaded);
+    rmlx::eval(std::slice::from_ref(&y)).unwrap();
+    // The add took over the loaded (mapped) buffer as its output...
+    assert_eq!(y.evaluated().unwrap().buf.as_ptr(), ptr);
+    assert!(mapped(&y));
+    same(&y, &ramp(50_000, 2.0));
+    // ...and wrote it privately: the file is unchanged.
+    assert_eq!(std::fs::read(&p).unwrap(), before);
+    same(&io::load_npy(&p).unwrap(), &a);
+}
+
+#[test]
+fn mapped_arrays_outlive_siblings_and_the_file() {
+    let dir = tmpdir("outlive");
+    let arrays: Vec<(String, Array)> = (0..12)
+        .map(|i| (format!("t{i}"), ramp(10_000 + i, i as f32 * 1e5)))
+        .collect();
+    let p = dir.join("m.safetensors");
+    io::save_safetensors(&p, &arrays, &[]).unwrap();
+    let (mut back, _) = io::load_safetensors(&p).unwrap();
+    assert!(back.iter().all(|(_, a)| mapped(a)));
+    // Drop every other array: the rest stay valid.
+    let mut i = 0;
+    back.retain(|_| {
+        i += 1;
+        i % 2 == 0
+    });
+    // Replace the file by a save (rename: a new inode), then delete it.
+    let other = vec![("x".to_string(), ramp(30_000, -7.0))];
+    io::save_safetensors(&p, &other, &[]).unwrap();
+    for (n, a) in &back {
+        let orig = &arrays.iter().find(|(m, _)| m == n).unwrap().1;
+        same(a, orig);
+    }
+    std::fs::remove_file(&p).unwrap();
+    for (n, a) in &back {
+        let orig = &arrays.iter().find(|(m, _)| m == n).unwrap().1;
+        same(a, orig);
+        let s = ops::sum(a, None, false, None).unwrap();
+        let o = ops::sum(orig, None, false, None).unwrap();
+        assert_eq!(s.item::<f32>().unwrap(), o.item::<f32>().unwrap());
+    }
+}
+
+#[test]
+fn misaligned_or_aliased_tensors_are_read() {
+    let dir = tmpdir("misaligned");
+    let n = 20_000usize;
+    let f: Vec<u8> = (0..n)
+        .flat_map(|i| (i as f32 * 0.25).to_le_bytes())
+        .collect();
+    let g: Vec<u8> = (0..n).flat_map(|i| (-(i as f32)).to_le_bytes()).collect();
+    let mut data = f.clone();
+    data.extend_from_slice(&[1, 2, 3, 4, 5, 0, 0]); // "u": 5 bytes, 2 spare
+    data.extend_from_slice(&g);
+    let (fe, ue, ge) = (4 * n, 4 * n + 5, 8 * n + 7);
+    // 8 + 401 = 409: the data section starts at an odd offset, so "f" is
+    // misaligned, "u" (bytes) is fine and "g" (at 409 + 4n + 7) is aligned.
+    let file = raw_safetensors(
+        &[
+            ("f", "F32", &[n as i64], 0, fe),
+            ("u", "U8", &[5], fe, ue),
+            ("g", "F32", &[n as i64], fe + 7, ge),
+            ("g2", "F32", &[n as i64], fe + 7, ge),
+        ],
+        &data,
+        401,
+    );
+    assert_eq!((8 + 401 + fe + 7) % 4, 0);
+    let p = dir.join("odd.safetensors");
+    std::fs::write(&p, &file).unwrap();
+    let (back, _) = io::load_safetensors(&p).unwrap();
+    let get = |k: &str| back.iter().find(|(m, _)| m == k).unwrap().1.clone();
+    let (fa, ua, ga, g2) = (get("f"), get("u"), get("g"), get("g2"));
+    assert!(!mapped(&fa) && mapped(&ua) && mapped(&ga));
+    assert_eq!(fa.to_bytes().unwrap(), f);
+    assert_eq!(ua.to_bytes().unwrap(), [1, 2, 3, 4, 5]);
+    assert_eq!(ga.to_bytes().unwrap(), g);
+    // "g2" aliases "g"'s bytes: it gets its own copy, so that a write into
+    // one (a donated buffer) cannot show through the other.
+    assert!(!mapped(&g2));
+    drop(back);
+    let y = ops::multiply(&ga, &Array::scalar(2.0f32), None).unwrap();
+    drop(ga);
+    rmlx::eval(std::slice::from_ref(&y)).unwrap();
+    assert_eq!(g2.to_bytes().unwrap(), g);
+    assert_eq!(std::fs::read(&p).unwrap(), file);
+}
+
+#[test]
+fn mapped_bools_are_normalised_privately() {
+    let dir = tmpdir("bools");
+    let n = 100_000usize;
+    let b = ops::astype(&ramp(n, 0.0), Dtype::Bool, None).unwrap();
+    let p = dir.join("b.npy");
+    io::save_npy(&p, &b).unwrap();
+    let mut f = std::fs::read(&p).unwrap();
+    f[128 + 5] = 7; // a byte NumPy would never write for a bool
+    std::fs::write(&p, &f).unwrap();
+    let back = io::load_npy(&p).unwrap();
+    assert!(mapped(&back));
+    same(&back, &b);
+    assert_eq!(std::fs::read(&p).unwrap(), f);
+}
+
+#[test]
+fn truncated_large_files_are_clear_errors() {
+    let dir = tmpdir("trunc-large");
+    let arrays = vec![
+        ("a".to_string(), ramp(30_000, 0.0)),
+        ("b".to_string(), ramp(30_000, 1.0)),
+    ];
+    let p = dir.join("t.safetensors");
+    io::save_safetensors(&p, &arrays, &[]).unwrap();
+    let st = std::fs::read(&p).unwrap();
+    io::save_gguf(&p, &arrays, &[]).unwrap();
+    let gg = std::fs::read(&p).unwrap();
+    io::save_npy(&p, &arrays[0].1).unwrap();
+    let npy = std::fs::read(&p).unwrap();
+    io::save_npz(&p, &arrays, false).unwrap();
+    let npz = std::fs::read(&p).unwrap();
+    type Loader = fn(&std::path::Path) -> rmlx::Result<()>;
+    let loaders: [(&str, &[u8], Loader); 4] = [
+        ("safetensors", &st, |p| io::load_safetensors(p).map(|_| ())),
+        ("gguf", &gg, |p| io::load_gguf(p).map(|_| ())),
+        ("npy", &npy, |p| io::load_npy(p).map(|_| ())),
+        ("npz", &npz, |p| io::load_npz(p).map(|_| ())),
+    ];
+    for (fmt, good, load) in loaders {
+        let p = dir.join(format!("cut.{fmt}"));
+        std::fs::write(&p, good).unwrap();
+        load(&p).unwrap();
+        for cut in [
+            good.len() - 1,
+            good.len() - 4096,
+            good.len() / 2 + 3,
+            70_000,
+        ] {
+            std::fs::write(&p, &good[..cut]).unwrap();
+            let e = load(&p).unwrap_err();
+            assert!(
+                e.message.contains(&format!("cut.{fmt}")),
+                "{fmt} cut {cut}: {}",
+                e.message
+            );
+            if fmt != "npz" {
+                assert!(
+                    e.message.contains("truncated"),
+                    "{fmt} cut {cut}: {}",
+                    e.message
+                );
+            }
+        }
+    }
+}

@@ -1,13 +1,30 @@
 //! File I/O: NumPy `.npy` / `.npz`, `.safetensors` and `.gguf`, read and
 //! written as MLX does (same layouts, names and dtype conventions).
 //!
-//! Loading is eager: the header is parsed and validated, then each tensor's
-//! bytes are read straight from the file into a fresh array buffer (large
-//! tensors in parallel chunks). There is no memory map: the crate depends on
-//! `std` only for file access, and reading into the buffer cache's memory
-//! costs one copy while keeping every array an ordinary owned buffer. A
-//! corrupt, truncated or foreign file is reported as an error that names the
-//! file and what is wrong; nothing in here panics on bad input.
+//! Loading parses and validates the whole header first (every tensor's
+//! byte range must lie within the file), then builds each array without
+//! reading its bytes where possible: a file given by path and at least
+//! [`MAP_MIN_FILE`] bytes long is memory-mapped once (a private,
+//! copy-on-write map, see [`crate::memory::Mapping`]) and every tensor
+//! stored exactly as the array holds it (native little-endian, row-major
+//! or NumPy Fortran order, no decompression or conversion; `.npz` members
+//! only when stored uncompressed) becomes a buffer pointing into the map.
+//! Pages are then read by the kernel on first touch and shared with the
+//! page cache. A tensor is read eagerly into a fresh buffer (large ones in
+//! parallel chunks) instead when it is empty, converted (byte-swapped,
+//! complex128, quantized GGUF), compressed, not aligned to its element size
+//! in the file (kernels read typed slices), overlapping a tensor already
+//! mapped (crafted files can alias bytes, and a write into one must not
+//! show in the other), when the file or stream cannot be mapped, and for
+//! in-memory images. The map keeps the file's contents alive: a save over
+//! the same path (which writes a new file and renames it into place) or a
+//! deletion leaves loaded arrays intact. Limitation, as for every mmap-based
+//! loader: a file truncated or rewritten *in place* by another program
+//! while arrays loaded from it are alive may change their contents, or
+//! fault (SIGBUS) when a page past its new end is touched.
+//!
+//! A corrupt, truncated or foreign file is reported as an error that names
+//! the file and what is wrong; nothing in here panics on bad input.
 //!
 //! Saving writes to a temporary file beside the target and renames it into
 //! place once everything is written, so a save that fails part-way leaves
@@ -24,14 +41,17 @@ pub mod npz;
 pub mod safetensors;
 mod zip;
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
-use crate::array::{Array, Data};
+use crate::array::{row_strides, Array, Data};
 use crate::dtype::Dtype;
 use crate::error::{Error, Result};
+use crate::memory::{Buffer, Mapping};
 
 pub use gguf::{load_gguf, load_gguf_bytes, save_gguf, write_gguf, GgufMeta};
 pub use npy::{load_npy, load_npy_bytes, save_npy, write_npy};
@@ -99,11 +119,31 @@ pub type Named = (String, Array);
 // ---------------------------------------------------------------------------
 // Reading
 
-/// Where bytes are read from: an open file (read with positioned reads) or
-/// memory (a file-like object's contents).
+/// Files shorter than this are read, not mapped: a map costs an `mmap` and
+/// `munmap` call plus a page fault per touched page (a few microseconds
+/// each), which is more than copying a file this small out of the page
+/// cache, while the copy's extra memory is negligible.
+pub const MAP_MIN_FILE: u64 = 64 << 10;
+
+/// Where bytes are read from: an open file (read with positioned reads, or
+/// mapped) or memory (a file-like object's contents).
 pub(crate) enum Source<'a> {
-    File { file: File, len: u64 },
+    File {
+        file: File,
+        len: u64,
+        map: Mutex<MapState>,
+    },
     Bytes(&'a [u8]),
+}
+
+/// The file's memory map, made on the first tensor that can use it, and
+/// the byte ranges already handed out from it.
+pub(crate) struct MapState {
+    /// `None` until tried; `Some(None)` when the file is not to be (or could
+    /// not be) mapped.
+    mapping: Option<Option<Arc<Mapping>>>,
+    /// Mapped tensors' byte ranges, start -> end (never overlapping).
+    taken: BTreeMap<u64, u64>,
 }
 
 impl Source<'_> {
@@ -127,10 +167,54 @@ impl Source<'_> {
                 path.display()
             )));
         }
+        let len = meta.len();
+        let map = MapState {
+            // Regular files only: devices and pipes report no usable length.
+            mapping: (len < MAP_MIN_FILE || !meta.is_file()).then_some(None),
+            taken: BTreeMap::new(),
+        };
         Ok(Source::File {
             file,
-            len: meta.len(),
+            len,
+            map: Mutex::new(map),
         })
+    }
+
+    /// A buffer over the `n > 0` file bytes at `off` (already checked to lie
+    /// within the file) from the file's map, or `None` when they must be
+    /// read instead: not a mapped file, misaligned for elements of `align`
+    /// bytes, or overlapping bytes that another array already maps.
+    fn mapped(&self, off: u64, n: u64, align: usize) -> Option<Buffer> {
+        let Source::File { file, len, map } = self else {
+            return None;
+        };
+        // The map starts page-aligned, so a pointer into it is as aligned
+        // as the offset.
+        if !off.is_multiple_of(align as u64) {
+            return None;
+        }
+        let mut st = map.lock().unwrap_or_else(|e| e.into_inner());
+        let end = off.checked_add(n)?;
+        // Ranges never overlap, so the one starting last before `end` is
+        // the only one that can reach past `off`.
+        if st
+            .taken
+            .range(..end)
+            .next_back()
+            .is_some_and(|(_, &e)| e > off)
+        {
+            return None;
+        }
+        let m = st
+            .mapping
+            .get_or_insert_with(|| {
+                let len = usize::try_from(*len).ok()?;
+                Mapping::map_file(file, len).ok()
+            })
+            .clone()?;
+        let buf = Buffer::mapped(&m, usize::try_from(off).ok()?, usize::try_from(n).ok()?).ok()?;
+        st.taken.insert(off, end);
+        Some(buf)
     }
 
     /// Total size in bytes.
@@ -197,8 +281,10 @@ impl Source<'_> {
         }
     }
 
-    /// A row-major array of `shape` and `dtype` whose bytes start at `off`
-    /// (fed to `crc` as read, before bools are normalised).
+    /// A row-major array of `shape` and `dtype` whose bytes, stored as the
+    /// array holds them, start at `off`: a window of the file's map where
+    /// possible, else read into a fresh buffer (fed to `crc` either way,
+    /// before bools are normalised).
     pub(crate) fn array(
         &self,
         off: u64,
@@ -211,6 +297,31 @@ impl Source<'_> {
         let nbytes = checked_nbytes(shape, dtype, ctx, what)?;
         if off.checked_add(nbytes).is_none_or(|end| end > self.len()) {
             return Err(ctx.truncated(what, off.saturating_add(nbytes)));
+        }
+        if nbytes > 0 {
+            if let Some(buf) = self.mapped(off, nbytes, dtype.size()) {
+                // SAFETY: the window holds exactly `nbytes` bytes, which no
+                // other array maps; writes stay private to this process.
+                let bytes =
+                    unsafe { std::slice::from_raw_parts_mut(buf.as_ptr(), nbytes as usize) };
+                if let Some(c) = crc {
+                    c.update(bytes);
+                }
+                if dtype == Dtype::Bool {
+                    sanitize_bools(bytes);
+                }
+                let data = Data {
+                    buf: Arc::new(buf),
+                    offset: 0,
+                    strides: row_strides(shape),
+                };
+                return Ok(Array::from_data(
+                    shape,
+                    dtype,
+                    data,
+                    crate::device::current_stream(),
+                ));
+            }
         }
         let data = Data::alloc(shape, dtype)?;
         if nbytes > 0 {
@@ -251,10 +362,13 @@ fn read_exact_at(file: &File, off: u64, buf: &mut [u8]) -> std::io::Result<()> {
 }
 
 /// Bytes other than 0 and 1 are not valid `bool`s: files written by other
-/// tools may hold them, so every loaded bool is normalised.
+/// tools may hold them, so every loaded bool is normalised. Only invalid
+/// bytes are written, so that valid mapped pages are never copied.
 pub(crate) fn sanitize_bools(buf: &mut [u8]) {
     for b in buf.iter_mut() {
-        *b = (*b != 0) as u8;
+        if *b > 1 {
+            *b = 1;
+        }
     }
 }
 

@@ -1,7 +1,9 @@
 //! NumPy `.npz` archives: a zip of `.npy` members, stored (`savez`) or
-//! deflated (`savez_compressed`). Stored members are read straight from
-//! the file into the arrays' buffers; deflated ones are inflated in memory
-//! first. Every member's CRC-32 is checked.
+//! deflated (`savez_compressed`). Stored members map the file's bytes (see
+//! the `io` module doc; only where the data happens to be aligned, as zip
+//! does not align members) or are read straight from the file into the
+//! arrays' buffers; deflated ones are inflated in memory first. Every
+//! member's CRC-32 is checked (which touches every mapped page).
 
 use std::io::Write;
 use std::path::Path;

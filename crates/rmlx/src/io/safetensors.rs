@@ -3,8 +3,8 @@
 //! strings) and the tensors' little-endian bytes.
 //!
 //! The header is parsed by a small JSON reader of our own so that only the
-//! header is read up front and each tensor goes straight from the file into
-//! its buffer. MLX's dtype names are used (`C64` for complex64, `F8_E4M3`
+//! header is read up front; each tensor then maps the file's bytes (see the
+//! `io` module doc) or goes straight from the file into its buffer. MLX's dtype names are used (`C64` for complex64, `F8_E4M3`
 //! loads as raw uint8 bytes as in MLX); float64 (`F64`) is also supported.
 
 use std::io::Write;

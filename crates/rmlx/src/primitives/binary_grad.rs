@@ -17,7 +17,7 @@ use crate::ops;
 /// Sums `g` (of a broadcast shape) down to `shape`: over its extra leading
 /// axes and over the axes where `shape` has 1.
 pub(crate) fn unbroadcast(g: &Array, shape: &[i64]) -> Result<Array> {
-    if g.shape() == shape {
+    if crate::ops::same_shape(g.shape(), shape) {
         return Ok(g.clone());
     }
     let lead = g.ndim() - shape.len();

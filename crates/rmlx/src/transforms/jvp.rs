@@ -2,9 +2,7 @@
 //! depend on them is walked forwards, each primitive turning the tangents of
 //! its active inputs into tangents of its outputs (`Primitive::jvp`).
 
-use std::collections::HashMap;
-
-use super::{mismatch, record_tape, tracer, TraceGuard};
+use super::{mismatch, record_tape, tracer, IdMap, TraceGuard};
 use crate::array::Array;
 use crate::error::Result;
 use crate::ops::{self, fmt_shape};
@@ -44,7 +42,7 @@ where
         (f(&tracers)?, tracers)
     };
     let tape = record_tape(&tracers, &outputs, &|p| p.as_any().is::<StopGradient>());
-    let mut tans: HashMap<usize, Array> = HashMap::new();
+    let mut tans: IdMap<Array> = IdMap::default();
     for (t, v) in tracers.iter().zip(tangents) {
         let v = if v.dtype() != t.dtype() {
             ops::astype(v, t.dtype(), None)?

@@ -3,9 +3,7 @@
 //! primitive turning the cotangents of its outputs into cotangents of its
 //! active inputs (`Primitive::vjp`), which are summed per node.
 
-use std::collections::HashMap;
-
-use super::{mismatch, record_tape, tracer, TraceGuard};
+use super::{mismatch, record_tape, tracer, IdMap, TraceGuard};
 use crate::array::Array;
 use crate::error::Result;
 use crate::ops::{self, fmt_shape};
@@ -55,7 +53,7 @@ pub(crate) fn backward(
     cotangents: &[Array],
 ) -> Result<Vec<Array>> {
     let tape = record_tape(sources, outputs, &|p| p.as_any().is::<StopGradient>());
-    let mut cots: HashMap<usize, Array> = HashMap::new();
+    let mut cots: IdMap<Array> = IdMap::default();
     for (o, c) in outputs.iter().zip(cotangents) {
         let c = if c.dtype() != o.dtype() {
             ops::astype(c, o.dtype(), None)?
@@ -104,7 +102,7 @@ pub(crate) fn backward(
         .collect()
 }
 
-fn accumulate(cots: &mut HashMap<usize, Array>, a: &Array, c: Array) -> Result<()> {
+fn accumulate(cots: &mut IdMap<Array>, a: &Array, c: Array) -> Result<()> {
     let c = match cots.remove(&a.id()) {
         Some(prev) => ops::add(&prev, &c, None)?,
         None => c,

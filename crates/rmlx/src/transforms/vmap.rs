@@ -4,10 +4,9 @@
 //! inputs that carry a batch axis (`Primitive::vmap`).
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{record_tape, TraceGuard};
+use super::{record_tape, IdMap, TraceGuard};
 use crate::array::{Array, Data};
 use crate::error::{Error, Result};
 use crate::eval::EvalCtx;
@@ -106,7 +105,7 @@ where
         )));
     }
     let tape = record_tape(&sources, &outputs, &|_| false);
-    let mut mapped: HashMap<usize, (Array, Option<usize>)> = HashMap::new();
+    let mut mapped: IdMap<(Array, Option<usize>)> = IdMap::default();
     for ((p, x), ax) in args.iter().zip(inputs).zip(&axes) {
         if ax.is_some() {
             mapped.insert(p.id(), (x.clone(), *ax));

@@ -190,6 +190,12 @@ unsafe fn copy_run<T: Copy>(src: *const T, s: isize, dst: *mut T, n: usize) {
     }
 }
 
+/// How many slices ahead a gather of contiguous slices prefetches.
+const ROW_PREFETCH_DISTANCE: usize = 2;
+/// At most this many elements of a slice are prefetched (the hardware
+/// prefetcher follows a long run by itself once it has started).
+const ROW_PREFETCH_MAX: usize = 1024;
+
 /// Copies, for every offset `offs[p]`, the slice of `cshape` (strides `cs`
 /// from `src + offs[p]`) into the `p`-th block of `m` elements at `dst`.
 fn gather_typed<T: Copy + Send + Sync>(
@@ -214,6 +220,21 @@ fn gather_typed<T: Copy + Send + Sync>(
             if m == 1 {
                 for p in p0..p1 {
                     *dst.0.add(p) = *src.0.offset(offs[p] as isize);
+                }
+            } else if rows == 1 && step == 1 {
+                // Contiguous slices (embedding rows): the rows are scattered
+                // over the table, so the hardware prefetcher restarts at
+                // every row; asking for the row two ahead hides that.
+                for p in p0..p1 {
+                    if p + ROW_PREFETCH_DISTANCE < p1 {
+                        let next = src.0.offset(offs[p + ROW_PREFETCH_DISTANCE] as isize);
+                        super::prefetch_block(next, inner.min(ROW_PREFETCH_MAX));
+                    }
+                    std::ptr::copy_nonoverlapping(
+                        src.0.offset(offs[p] as isize),
+                        dst.0.add(p * m),
+                        inner,
+                    );
                 }
             } else if rows == 1 {
                 for p in p0..p1 {

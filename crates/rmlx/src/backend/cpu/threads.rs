@@ -15,6 +15,25 @@ use std::sync::Once;
 
 /// Builds the global pool (once; a no-op if rayon's pool already exists).
 pub fn init_thread_pool() {
+    build_pool(false);
+}
+
+/// Builds the global pool with the calling thread as its worker 0 (once;
+/// a no-op if the pool exists already).
+///
+/// Why: a thread outside the pool hands every parallel eval to a sleeping
+/// worker and parks until it is done, which costs two wake-ups per eval
+/// on top of the one that starts the second core (tens of microseconds on
+/// a VM, 5-10% of a 0.5 ms kernel). As worker 0 the caller runs its evals
+/// itself and only the other workers are woken. When workers are bound
+/// (see the module doc), the caller is bound to the first allowed CPU.
+/// Meant for the Python module, whose importing thread is the one that
+/// evaluates; other threads still work, through the injector.
+pub fn init_thread_pool_with_caller() {
+    build_pool(true);
+}
+
+fn build_pool(with_caller: bool) {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
         let mut builder = rayon::ThreadPoolBuilder::new();
@@ -23,16 +42,28 @@ pub fn init_thread_pool() {
             .ok()
             .and_then(|v| v.parse::<usize>().ok())
             .filter(|&n| n > 0)
-            .unwrap_or(cpus.len());
+            .unwrap_or(cpus.len().max(1));
         let bind = std::env::var("RMLX_BIND_THREADS").map_or(true, |v| v != "0");
-        if bind && cpus.len() >= 2 && workers <= cpus.len() {
-            builder = builder
-                .num_threads(workers)
-                .start_handler(move |i| bind_current_thread(cpus[i]));
+        let bind = bind && cpus.len() >= 2 && workers <= cpus.len();
+        builder = builder.num_threads(workers);
+        if bind {
+            let cpus = cpus.clone();
+            builder = builder.start_handler(move |i| bind_current_thread(cpus[i]));
+        }
+        let with_caller = with_caller
+            && workers >= 2
+            && std::env::var("RMLX_POOL_CALLER").map_or(true, |v| v != "0");
+        if with_caller {
+            builder = builder.use_current_thread();
         }
         // An error means the pool was built before (by rayon's first use):
         // it keeps working, unbound.
-        let _ = builder.build_global();
+        if builder.build_global().is_ok() && with_caller && bind {
+            // Worker 0 must be bound too: left free, the scheduler kept it
+            // on the CPU of worker 1 after a long single-threaded phase and
+            // every parallel kernel ran at half speed.
+            bind_current_thread(cpus[0]);
+        }
     });
 }
 

@@ -435,24 +435,6 @@ const BLOCK_BYTES: usize = 2048;
 /// How far ahead of the current block the input is prefetched.
 const PREFETCH_BYTES: usize = 8192;
 
-/// Prefetches `len` elements starting at `p` into L1 (no-op off x86-64).
-#[inline(always)]
-fn prefetch_block<T>(p: *const T, len: usize) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let step = 64 / std::mem::size_of::<T>();
-        let mut i = 0;
-        while i < len {
-            // SAFETY: prefetch instructions never fault, whatever the address.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(i).cast::<i8>()) };
-            i += step;
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (p, len);
-}
-
 /// `out[i] = $k(x[i])` for `i < n`, for element type `$t`.
 ///
 /// The input is processed in blocks of [`BLOCK_BYTES`], each prefetched
@@ -479,7 +461,7 @@ macro_rules! drive {
         let mut len = BLOCK - (out as usize % 64) / std::mem::size_of::<$t>();
         while done < n {
             len = len.min(n - done);
-            prefetch_block(x.wrapping_add(done + AHEAD), len);
+            super::prefetch_block(x.wrapping_add(done + AHEAD), len);
             // SAFETY: `done + len <= n`, so both ranges are inside the
             // caller's buffers; `out` either equals `x` or does not overlap
             // it, and no two live slices alias.
