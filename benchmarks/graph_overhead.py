@@ -6,8 +6,9 @@
     python benchmarks/graph_overhead.py [--impl rmlx|mlx] [--n 200000]
 """
 import argparse
-import importlib
 import time
+
+from _impls import add_impl_option, cores
 
 
 def chain(mx, n):
@@ -33,14 +34,10 @@ def peak(mx):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--impl", nargs="*", default=["rmlx", "mlx"])
+    add_impl_option(p)
     p.add_argument("--n", type=int, default=200_000)
     args = p.parse_args()
-    for name in args.impl:
-        try:
-            mx = importlib.import_module(f"{name}.core")
-        except ImportError:
-            continue
+    for name, mx in cores(args.impl):
         us = min(chain(mx, args.n) for _ in range(3))
         print(f"{name:5s} chain of {args.n} scalar ops: {us:.3f} us/op; "
               f"update loop peak: +{peak(mx):.1f} MB over a 16 MB array")

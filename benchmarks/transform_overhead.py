@@ -7,9 +7,10 @@ function alone, for rmlx and the reference MLX. The issue's bound is 3x.
     python benchmarks/transform_overhead.py [--impl rmlx mlx] [--ops 200]
 """
 import argparse
-import importlib
 import statistics
 import time
+
+from _impls import add_impl_option, cores
 
 
 def make_fn(mx, n_ops):
@@ -36,15 +37,11 @@ def median_us(mx, step, reps):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--impl", nargs="*", default=["rmlx", "mlx"])
+    add_impl_option(p)
     p.add_argument("--ops", type=int, default=200)
     p.add_argument("--reps", type=int, default=200)
     args = p.parse_args()
-    for name in args.impl:
-        try:
-            mx = importlib.import_module(f"{name}.core")
-        except ImportError:
-            continue
+    for name, mx in cores(args.impl):
         f = make_fn(mx, args.ops)
         x = mx.array(0.3)
         vg = mx.value_and_grad(f)
