@@ -9,7 +9,9 @@
 //! use every CPU (OpenMP runtimes bind for the same reason). Binding is
 //! skipped when there are more workers than allowed CPUs, and
 //! `RMLX_BIND_THREADS=0` turns it off (for machines shared with other
-//! busy processes). `RAYON_NUM_THREADS` still sets the number of workers.
+//! busy processes). `RAYON_NUM_THREADS` still sets the number of workers,
+//! and `RMLX_POOL_CALLER=0` keeps the Python thread out of the pool (see
+//! [`init_thread_pool_with_caller`]).
 
 use std::sync::Once;
 
