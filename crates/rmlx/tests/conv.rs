@@ -57,6 +57,28 @@ struct P2 {
     flip: bool,
 }
 
+/// A [`P2`] from its fields in declaration order (keeps each test case on
+/// one line).
+fn p2(
+    stride: [i64; 2],
+    lo: [i64; 2],
+    hi: [i64; 2],
+    kd: [i64; 2],
+    id: [i64; 2],
+    groups: i64,
+    flip: bool,
+) -> P2 {
+    P2 {
+        stride,
+        lo,
+        hi,
+        kd,
+        id,
+        groups,
+        flip,
+    }
+}
+
 /// conv_general in 2-D by direct loops (non-negative padding).
 fn reference(x: &[f64], xs: &[i64], w: &[f64], ws: &[i64], p: &P2) -> (Vec<f64>, Vec<i64>) {
     let (n, c, o) = (xs[0], xs[3], ws[0]);
@@ -118,86 +140,16 @@ fn run(x: &Array, w: &Array, p: &P2) -> Array {
 fn conv_general_matches_direct_loop() {
     let mut rng = Rng(0x9e3779b97f4a7c15);
     // (x shape, w shape, params): implicit GEMM, im2col, depthwise and
-    // phase-split paths, groups, flip, asymmetric padding.
-    let cases: Vec<(Vec<i64>, Vec<i64>, P2)> = vec![
-        (
-            vec![2, 9, 8, 5],
-            vec![4, 3, 3, 5],
-            P2 {
-                stride: [1, 1],
-                lo: [1, 1],
-                hi: [1, 1],
-                kd: [1, 1],
-                id: [1, 1],
-                groups: 1,
-                flip: false,
-            },
-        ),
-        (
-            vec![2, 9, 8, 6],
-            vec![4, 3, 2, 3],
-            P2 {
-                stride: [2, 1],
-                lo: [1, 0],
-                hi: [0, 2],
-                kd: [1, 2],
-                id: [1, 1],
-                groups: 2,
-                flip: true,
-            },
-        ),
-        (
-            vec![1, 7, 7, 4],
-            vec![8, 3, 3, 1],
-            P2 {
-                stride: [1, 2],
-                lo: [2, 1],
-                hi: [1, 1],
-                kd: [2, 1],
-                id: [1, 1],
-                groups: 4,
-                flip: false,
-            },
-        ),
-        (
-            vec![2, 5, 4, 3],
-            vec![2, 3, 2, 3],
-            P2 {
-                stride: [1, 1],
-                lo: [2, 1],
-                hi: [2, 2],
-                kd: [1, 1],
-                id: [2, 3],
-                groups: 1,
-                flip: true,
-            },
-        ),
-        (
-            vec![1, 5, 6, 4],
-            vec![4, 2, 3, 2],
-            P2 {
-                stride: [2, 1],
-                lo: [0, 3],
-                hi: [1, 0],
-                kd: [3, 2],
-                id: [2, 2],
-                groups: 2,
-                flip: false,
-            },
-        ),
-        (
-            vec![3, 12, 10, 40],
-            vec![40, 3, 3, 40],
-            P2 {
-                stride: [1, 1],
-                lo: [1, 1],
-                hi: [1, 1],
-                kd: [1, 1],
-                id: [1, 1],
-                groups: 1,
-                flip: false,
-            },
-        ),
+    // phase-split paths, groups, flip, asymmetric padding. One case a line:
+    // the table reads better unwrapped.
+    #[rustfmt::skip]
+    let cases: Vec<([i64; 4], [i64; 4], P2)> = vec![
+        ([2, 9, 8, 5],   [4, 3, 3, 5],   p2([1, 1], [1, 1], [1, 1], [1, 1], [1, 1], 1, false)),
+        ([2, 9, 8, 6],   [4, 3, 2, 3],   p2([2, 1], [1, 0], [0, 2], [1, 2], [1, 1], 2, true)),
+        ([1, 7, 7, 4],   [8, 3, 3, 1],   p2([1, 2], [2, 1], [1, 1], [2, 1], [1, 1], 4, false)),
+        ([2, 5, 4, 3],   [2, 3, 2, 3],   p2([1, 1], [2, 1], [2, 2], [1, 1], [2, 3], 1, true)),
+        ([1, 5, 6, 4],   [4, 2, 3, 2],   p2([2, 1], [0, 3], [1, 0], [3, 2], [2, 2], 2, false)),
+        ([3, 12, 10, 40], [40, 3, 3, 40], p2([1, 1], [1, 1], [1, 1], [1, 1], [1, 1], 1, false)),
     ];
     for (k, (xs, ws, p)) in cases.iter().enumerate() {
         let (xv, wv) = (rng.vec(size(xs)), rng.vec(size(ws)));
@@ -298,15 +250,7 @@ fn errors_as_mlx() {
 fn vjp_and_jvp_against_finite_differences() {
     let mut rng = Rng(12345);
     let (xs, ws) = (vec![2i64, 6, 5, 4], vec![4i64, 3, 2, 2]);
-    let p = P2 {
-        stride: [2, 1],
-        lo: [1, 0],
-        hi: [2, 1],
-        kd: [1, 2],
-        id: [2, 1],
-        groups: 2,
-        flip: true,
-    };
+    let p = p2([2, 1], [1, 0], [2, 1], [1, 2], [2, 1], 2, true);
     let (xv, wv) = (rng.vec(size(&xs)), rng.vec(size(&ws)));
     let f = |x: &Array, w: &Array| run(x, w, &p);
     let x = arr(&xv, &xs, Dtype::Float64);
@@ -373,17 +317,13 @@ fn vmap_against_loop() {
     let wa = arr(&rng.vec(size(&ws)), &ws, Dtype::Float32);
     let conv = |x: &Array, w: &Array| ops::conv1d(x, w, 2, 1, 1, 2, None).unwrap();
     let item = |a: &Array, i: i64| ops::take(a, &Array::scalar(i as i32), Some(0), None).unwrap();
+    // A batched operand is the whole stack, item `i` in call `i`; an
+    // unbatched one is item 0 in every call.
+    let operand = |a: &Array, ax: Option<i64>| if ax.is_some() { a.clone() } else { item(a, 0) };
+    let call_operand =
+        |a: &Array, ax: Option<i64>, i: i64| item(a, if ax.is_some() { i } else { 0 });
     for (ax, aw) in [(Some(0), None), (None, Some(0)), (Some(0), Some(0))] {
-        let x_in = if ax.is_some() {
-            xa.clone()
-        } else {
-            item(&xa, 0)
-        };
-        let w_in = if aw.is_some() {
-            wa.clone()
-        } else {
-            item(&wa, 0)
-        };
+        let (x_in, w_in) = (operand(&xa, ax), operand(&wa, aw));
         let out = vmap(
             |a: &[Array]| Ok(vec![conv(&a[0], &a[1])]),
             &[x_in.clone(), w_in.clone()],
@@ -392,16 +332,7 @@ fn vmap_against_loop() {
         )
         .unwrap();
         for i in 0..b {
-            let xi = if ax.is_some() {
-                item(&xa, i)
-            } else {
-                x_in.clone()
-            };
-            let wi = if aw.is_some() {
-                item(&wa, i)
-            } else {
-                w_in.clone()
-            };
+            let (xi, wi) = (call_operand(&xa, ax, i), call_operand(&wa, aw, i));
             let want = vals(&conv(&xi, &wi));
             let got = vals(&item(&out[0], i));
             assert_close(&got, &want, 1e-5, &format!("vmap {ax:?} {aw:?} item {i}"));

@@ -202,63 +202,39 @@ pub fn scatter_op(
     ))
 }
 
-/// `a` with `updates` written at the index positions (the last duplicate
-/// wins) (MLX `scatter`).
-pub fn scatter(
-    a: &Array,
-    indices: &[Array],
-    updates: &Array,
-    axes: &[i64],
-    s: Option<Stream>,
-) -> Result<Array> {
-    scatter_op(ScatterReduce::None, a, indices, updates, axes, s)
+/// Defines public scatter ops: [`scatter_op`] with a fixed
+/// [`ScatterReduce`] (the five ops share one signature, so only the name,
+/// the reduction and the doc differ).
+macro_rules! scatter_fns {
+    ($($(#[$doc:meta])* $name:ident => $reduce:ident;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(
+            a: &Array,
+            indices: &[Array],
+            updates: &Array,
+            axes: &[i64],
+            s: Option<Stream>,
+        ) -> Result<Array> {
+            scatter_op(ScatterReduce::$reduce, a, indices, updates, axes, s)
+        }
+    )*};
 }
 
-/// `a` with `updates` added at the index positions; duplicates accumulate
-/// (MLX `scatter_add`).
-pub fn scatter_add(
-    a: &Array,
-    indices: &[Array],
-    updates: &Array,
-    axes: &[i64],
-    s: Option<Stream>,
-) -> Result<Array> {
-    scatter_op(ScatterReduce::Sum, a, indices, updates, axes, s)
-}
-
-/// `a` multiplied by `updates` at the index positions (MLX `scatter_prod`).
-pub fn scatter_prod(
-    a: &Array,
-    indices: &[Array],
-    updates: &Array,
-    axes: &[i64],
-    s: Option<Stream>,
-) -> Result<Array> {
-    scatter_op(ScatterReduce::Prod, a, indices, updates, axes, s)
-}
-
-/// The maximum of `a` and `updates` at the index positions (MLX
-/// `scatter_max`).
-pub fn scatter_max(
-    a: &Array,
-    indices: &[Array],
-    updates: &Array,
-    axes: &[i64],
-    s: Option<Stream>,
-) -> Result<Array> {
-    scatter_op(ScatterReduce::Max, a, indices, updates, axes, s)
-}
-
-/// The minimum of `a` and `updates` at the index positions (MLX
-/// `scatter_min`).
-pub fn scatter_min(
-    a: &Array,
-    indices: &[Array],
-    updates: &Array,
-    axes: &[i64],
-    s: Option<Stream>,
-) -> Result<Array> {
-    scatter_op(ScatterReduce::Min, a, indices, updates, axes, s)
+scatter_fns! {
+    /// `a` with `updates` written at the index positions (the last duplicate
+    /// wins) (MLX `scatter`).
+    scatter => None;
+    /// `a` with `updates` added at the index positions; duplicates accumulate
+    /// (MLX `scatter_add`).
+    scatter_add => Sum;
+    /// `a` multiplied by `updates` at the index positions (MLX `scatter_prod`).
+    scatter_prod => Prod;
+    /// The maximum of `a` and `updates` at the index positions (MLX
+    /// `scatter_max`).
+    scatter_max => Max;
+    /// The minimum of `a` and `updates` at the index positions (MLX
+    /// `scatter_min`).
+    scatter_min => Min;
 }
 
 /// Flattens `a` to one axis.

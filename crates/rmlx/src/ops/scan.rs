@@ -53,94 +53,59 @@ pub fn scan_op(
     ))
 }
 
-/// Cumulative sum along `axis` (flattened for `None`).
-pub fn cumsum(
-    a: &Array,
-    axis: Option<i64>,
-    reverse: bool,
-    inclusive: bool,
-    s: Option<Stream>,
-) -> Result<Array> {
-    scan_op(ScanOp::Sum, a, axis, reverse, inclusive, s)
+/// Defines public scan ops: [`scan_op`] with a fixed [`ScanOp`] (the five
+/// ops share one signature, so only the name, the op and the doc differ).
+macro_rules! scan_fns {
+    ($($(#[$doc:meta])* $name:ident => $op:ident;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(
+            a: &Array,
+            axis: Option<i64>,
+            reverse: bool,
+            inclusive: bool,
+            s: Option<Stream>,
+        ) -> Result<Array> {
+            scan_op(ScanOp::$op, a, axis, reverse, inclusive, s)
+        }
+    )*};
 }
 
-/// Cumulative product along `axis` (flattened for `None`).
-pub fn cumprod(
-    a: &Array,
-    axis: Option<i64>,
-    reverse: bool,
-    inclusive: bool,
-    s: Option<Stream>,
-) -> Result<Array> {
-    scan_op(ScanOp::Prod, a, axis, reverse, inclusive, s)
-}
-
-/// Cumulative maximum along `axis` (flattened for `None`).
-pub fn cummax(
-    a: &Array,
-    axis: Option<i64>,
-    reverse: bool,
-    inclusive: bool,
-    s: Option<Stream>,
-) -> Result<Array> {
-    scan_op(ScanOp::Max, a, axis, reverse, inclusive, s)
-}
-
-/// Cumulative minimum along `axis` (flattened for `None`).
-pub fn cummin(
-    a: &Array,
-    axis: Option<i64>,
-    reverse: bool,
-    inclusive: bool,
-    s: Option<Stream>,
-) -> Result<Array> {
-    scan_op(ScanOp::Min, a, axis, reverse, inclusive, s)
-}
-
-/// Cumulative `log(sum(exp(a)))` along `axis` (flattened for `None`).
-pub fn logcumsumexp(
-    a: &Array,
-    axis: Option<i64>,
-    reverse: bool,
-    inclusive: bool,
-    s: Option<Stream>,
-) -> Result<Array> {
-    scan_op(ScanOp::LogAddExp, a, axis, reverse, inclusive, s)
+scan_fns! {
+    /// Cumulative sum along `axis` (flattened for `None`).
+    cumsum => Sum;
+    /// Cumulative product along `axis` (flattened for `None`).
+    cumprod => Prod;
+    /// Cumulative maximum along `axis` (flattened for `None`).
+    cummax => Max;
+    /// Cumulative minimum along `axis` (flattened for `None`).
+    cummin => Min;
+    /// Cumulative `log(sum(exp(a)))` along `axis` (flattened for `None`).
+    logcumsumexp => LogAddExp;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The int32 values of an op's result.
+    fn ints(r: Result<Array>) -> Vec<i32> {
+        r.unwrap().to_vec::<i32>().unwrap()
+    }
+
     #[test]
     fn scans() {
         let a = Array::from_slice(&[1i32, 2, 3, 4], &[2, 2]).unwrap();
+        assert_eq!(ints(cumsum(&a, None, false, true, None)), vec![1, 3, 6, 10]);
         assert_eq!(
-            cumsum(&a, None, false, true, None)
-                .unwrap()
-                .to_vec::<i32>()
-                .unwrap(),
-            vec![1, 3, 6, 10]
-        );
-        assert_eq!(
-            cumsum(&a, Some(0), false, true, None)
-                .unwrap()
-                .to_vec::<i32>()
-                .unwrap(),
+            ints(cumsum(&a, Some(0), false, true, None)),
             vec![1, 2, 4, 6]
         );
         assert_eq!(
-            cumprod(&a, Some(1), true, false, None)
-                .unwrap()
-                .to_vec::<i32>()
-                .unwrap(),
+            ints(cumprod(&a, Some(1), true, false, None)),
             vec![2, 1, 4, 1]
         );
         assert_eq!(
-            cummax(&a, Some(1), false, false, None)
-                .unwrap()
-                .to_vec::<i32>()
-                .unwrap(),
+            ints(cummax(&a, Some(1), false, false, None)),
             vec![i32::MIN, 1, i32::MIN, 3]
         );
         assert_eq!(

@@ -83,6 +83,38 @@ fn tangent_of(i: usize, tangents: &[Array], argnums: &[usize]) -> Option<Array> 
         .map(|k| tangents[k].clone())
 }
 
+/// The tangent of input `i`, or zeros of its shape when it is not active.
+fn tangent_or_zeros(
+    i: usize,
+    primals: &[Array],
+    tangents: &[Array],
+    argnums: &[usize],
+) -> Result<Array> {
+    match tangent_of(i, tangents, argnums) {
+        Some(t) => Ok(t),
+        None => zeros_like(&primals[i]),
+    }
+}
+
+/// Cotangents of a gather: `of_operand()` for the gathered array (input
+/// 0), zeros for the index inputs, which are not differentiable.
+fn gather_cotangents(
+    primals: &[Array],
+    argnums: &[usize],
+    of_operand: impl Fn() -> Result<Array>,
+) -> Result<Vec<Array>> {
+    argnums
+        .iter()
+        .map(|&i| {
+            if i == 0 {
+                of_operand()
+            } else {
+                zeros_like(&primals[i])
+            }
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------- gather
 
 pub(super) fn gather_vjp(
@@ -91,22 +123,15 @@ pub(super) fn gather_vjp(
     cot: &Array,
     argnums: &[usize],
 ) -> Result<Vec<Array>> {
-    argnums
-        .iter()
-        .map(|&i| {
-            if i == 0 {
-                ops::scatter_add(
-                    &zeros_like(&primals[0])?,
-                    &primals[1..],
-                    cot,
-                    &i64s(&p.axes),
-                    None,
-                )
-            } else {
-                zeros_like(&primals[i])
-            }
-        })
-        .collect()
+    gather_cotangents(primals, argnums, || {
+        ops::scatter_add(
+            &zeros_like(&primals[0])?,
+            &primals[1..],
+            cot,
+            &i64s(&p.axes),
+            None,
+        )
+    })
 }
 
 pub(super) fn gather_jvp(
@@ -318,14 +343,8 @@ pub(super) fn scatter_jvp(
     let u = &primals[last];
     let idx = &primals[1..last];
     let ax = i64s(&p.axes);
-    let ta = match tangent_of(0, tangents, argnums) {
-        Some(t) => t,
-        None => zeros_like(a)?,
-    };
-    let tu = match tangent_of(last, tangents, argnums) {
-        Some(t) => t,
-        None => zeros_like(u)?,
-    };
+    let ta = tangent_or_zeros(0, primals, tangents, argnums)?;
+    let tu = tangent_or_zeros(last, primals, tangents, argnums)?;
     let out = match p.reduce {
         ScatterReduce::None => ops::scatter(&ta, idx, &tu, &ax, None)?,
         ScatterReduce::Sum => ops::scatter_add(&ta, idx, &tu, &ax, None)?,
@@ -399,22 +418,15 @@ pub(super) fn gather_axis_vjp(
     cot: &Array,
     argnums: &[usize],
 ) -> Result<Vec<Array>> {
-    argnums
-        .iter()
-        .map(|&i| {
-            if i == 0 {
-                ops::scatter_add_axis(
-                    &zeros_like(&primals[0])?,
-                    &primals[1],
-                    cot,
-                    p.axis as i64,
-                    None,
-                )
-            } else {
-                zeros_like(&primals[i])
-            }
-        })
-        .collect()
+    gather_cotangents(primals, argnums, || {
+        ops::scatter_add_axis(
+            &zeros_like(&primals[0])?,
+            &primals[1],
+            cot,
+            p.axis as i64,
+            None,
+        )
+    })
 }
 
 pub(super) fn gather_axis_jvp(
@@ -423,10 +435,7 @@ pub(super) fn gather_axis_jvp(
     tangents: &[Array],
     argnums: &[usize],
 ) -> Result<Vec<Array>> {
-    let t = match tangent_of(0, tangents, argnums) {
-        Some(t) => t,
-        None => zeros_like(&primals[0])?,
-    };
+    let t = tangent_or_zeros(0, primals, tangents, argnums)?;
     Ok(vec![ops::take_along_axis(
         &t,
         &primals[1],
@@ -512,14 +521,8 @@ pub(super) fn scatter_axis_jvp(
     tangents: &[Array],
     argnums: &[usize],
 ) -> Result<Vec<Array>> {
-    let ta = match tangent_of(0, tangents, argnums) {
-        Some(t) => t,
-        None => zeros_like(&primals[0])?,
-    };
-    let tv = match tangent_of(2, tangents, argnums) {
-        Some(t) => t,
-        None => zeros_like(&primals[2])?,
-    };
+    let ta = tangent_or_zeros(0, primals, tangents, argnums)?;
+    let tv = tangent_or_zeros(2, primals, tangents, argnums)?;
     Ok(vec![scatter_axis(
         p.reduce,
         &ta,
@@ -575,14 +578,8 @@ pub(super) fn slice_update_jvp(
     tangents: &[Array],
     argnums: &[usize],
 ) -> Result<Vec<Array>> {
-    let ta = match tangent_of(0, tangents, argnums) {
-        Some(t) => t,
-        None => zeros_like(&primals[0])?,
-    };
-    let tu = match tangent_of(1, tangents, argnums) {
-        Some(t) => t,
-        None => zeros_like(&primals[1])?,
-    };
+    let ta = tangent_or_zeros(0, primals, tangents, argnums)?;
+    let tu = tangent_or_zeros(1, primals, tangents, argnums)?;
     Ok(vec![ops::slice_update_strided(
         &ta, &tu, &p.start, &p.step, &p.count, None,
     )?])

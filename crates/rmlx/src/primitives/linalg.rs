@@ -191,6 +191,24 @@ impl Primitive for Svd {
     common!();
 }
 
+/// The outputs of an eigendecomposition: the eigenvalues, then with
+/// `vectors` the eigenvectors, both filled by `kernel(values, vectors)`.
+fn values_vectors(
+    ctx: &EvalCtx,
+    vectors: bool,
+    kernel: impl FnOnce(&Data, Option<&Data>) -> Result<()>,
+) -> Result<Vec<Data>> {
+    let w = ctx.alloc(0)?;
+    if vectors {
+        let v = ctx.alloc(1)?;
+        kernel(&w, Some(&v))?;
+        Ok(vec![w, v])
+    } else {
+        kernel(&w, None)?;
+        Ok(vec![w])
+    }
+}
+
 /// Eigendecomposition of a Hermitian matrix read from its lower (`upper`:
 /// upper) triangle: ascending real eigenvalues and, with `vectors`, the
 /// eigenvectors as columns.
@@ -213,15 +231,9 @@ impl Primitive for Eigh {
 
     fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>> {
         let a = &ctx.inputs[0];
-        let w = ctx.alloc(0)?;
-        if self.vectors {
-            let v = ctx.alloc(1)?;
-            k::eigh(a.dtype(), a.data(), a.shape(), self.upper, &w, Some(&v))?;
-            Ok(vec![w, v])
-        } else {
-            k::eigh(a.dtype(), a.data(), a.shape(), self.upper, &w, None)?;
-            Ok(vec![w])
-        }
+        values_vectors(ctx, self.vectors, |w, v| {
+            k::eigh(a.dtype(), a.data(), a.shape(), self.upper, w, v)
+        })
     }
 
     fn vjp(
@@ -261,15 +273,9 @@ impl Primitive for Eig {
 
     fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>> {
         let a = &ctx.inputs[0];
-        let w = ctx.alloc(0)?;
-        if self.vectors {
-            let v = ctx.alloc(1)?;
-            k::eig(a.dtype(), a.data(), a.shape(), &w, Some(&v))?;
-            Ok(vec![w, v])
-        } else {
-            k::eig(a.dtype(), a.data(), a.shape(), &w, None)?;
-            Ok(vec![w])
-        }
+        values_vectors(ctx, self.vectors, |w, v| {
+            k::eig(a.dtype(), a.data(), a.shape(), w, v)
+        })
     }
 
     fn vjp(&self, _: &[Array], _: &[Array], _: &[usize], _: &[Array]) -> Result<Vec<Array>> {

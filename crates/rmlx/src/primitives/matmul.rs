@@ -19,6 +19,44 @@ use crate::dtype::Dtype;
 use crate::error::{Error, Result};
 use crate::eval::EvalCtx;
 
+/// The transformation rules and equivalence test of a matrix-product
+/// primitive without parameters whose rules take the operands, the output
+/// cotangent / input tangents and `argnums` (`GatherMM`, `SegmentedMM`).
+macro_rules! operand_rules {
+    ($vjp:ident, $jvp:ident, $vmap:ident) => {
+        fn vjp(
+            &self,
+            primals: &[Array],
+            cotangents: &[Array],
+            argnums: &[usize],
+            _: &[Array],
+        ) -> Result<Vec<Array>> {
+            grad::$vjp(primals, &cotangents[0], argnums)
+        }
+        fn jvp(
+            &self,
+            primals: &[Array],
+            tangents: &[Array],
+            argnums: &[usize],
+        ) -> Result<Vec<Array>> {
+            grad::$jvp(primals, tangents, argnums)
+        }
+        fn vmap(
+            &self,
+            inputs: &[Array],
+            axes: &[Option<usize>],
+        ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+            grad::$vmap(inputs, axes)
+        }
+        fn is_equivalent(&self, other: &dyn Primitive) -> bool {
+            other.as_any().is::<Self>()
+        }
+        fn as_any(&self) -> &dyn Any {
+            self
+        }
+    };
+}
+
 /// Batched matrix product `a @ b`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Matmul;
@@ -56,6 +94,38 @@ pub struct Hadamard {
     pub transpose: bool,
 }
 
+/// One [`products`] call over `dt` matrices stored in the last two axes of
+/// `a` and `b` (their strides give the row and column steps), starting at
+/// the element offsets paired with each operand, into `out`.
+fn matrix_products(
+    dt: Dtype,
+    (m, n, k): (usize, usize, usize),
+    (a, a_offs): (&Data, &[isize]),
+    (b, b_offs): (&Data, &[isize]),
+    out: *mut u8,
+    alpha: f64,
+    beta: f64,
+) -> Result<()> {
+    let (an, bn) = (a.strides.len(), b.strides.len());
+    products(&Products {
+        dtype: dt,
+        m,
+        n,
+        k,
+        a: a.byte_ptr(dt),
+        a_offs,
+        a_rs: a.strides[an - 2] as isize,
+        a_cs: a.strides[an - 1] as isize,
+        b: b.byte_ptr(dt),
+        b_offs,
+        b_rs: b.strides[bn - 2] as isize,
+        b_cs: b.strides[bn - 1] as isize,
+        out,
+        alpha,
+        beta,
+    })
+}
+
 /// The shared batch walk of `Matmul` and `AddMM`: products of the last two
 /// axes of `a` and `b` into the row-contiguous `out`.
 fn eval_products(
@@ -77,23 +147,15 @@ fn eval_products(
     let a_offs = batch_offsets(batch, &ad.strides[..nd - 2]);
     let b_offs = batch_offsets(batch, &bd.strides[..nd - 2]);
     let dt = a.dtype();
-    products(&Products {
-        dtype: dt,
-        m,
-        n,
-        k,
-        a: ad.byte_ptr(dt),
-        a_offs: &a_offs,
-        a_rs: ad.strides[nd - 2] as isize,
-        a_cs: ad.strides[nd - 1] as isize,
-        b: bd.byte_ptr(dt),
-        b_offs: &b_offs,
-        b_rs: bd.strides[nd - 2] as isize,
-        b_cs: bd.strides[nd - 1] as isize,
-        out: out.byte_ptr(dt),
+    matrix_products(
+        dt,
+        (m, n, k),
+        (ad, &a_offs),
+        (bd, &b_offs),
+        out.byte_ptr(dt),
         alpha,
         beta,
-    })
+    )
 }
 
 impl Primitive for Matmul {
@@ -242,51 +304,19 @@ impl Primitive for GatherMM {
             a_offs.push(a_all[x]);
             b_offs.push(b_all[y]);
         }
-        let (ad, bd, dt) = (a.data(), b.data(), a.dtype());
-        products(&Products {
-            dtype: dt,
-            m: m as usize,
-            n: n as usize,
-            k: k as usize,
-            a: ad.byte_ptr(dt),
-            a_offs: &a_offs,
-            a_rs: ad.strides[an - 2] as isize,
-            a_cs: ad.strides[an - 1] as isize,
-            b: bd.byte_ptr(dt),
-            b_offs: &b_offs,
-            b_rs: bd.strides[bn - 2] as isize,
-            b_cs: bd.strides[bn - 1] as isize,
-            out: out.byte_ptr(dt),
-            alpha: 1.0,
-            beta: 0.0,
-        })?;
+        let dt = a.dtype();
+        matrix_products(
+            dt,
+            (m as usize, n as usize, k as usize),
+            (a.data(), &a_offs),
+            (b.data(), &b_offs),
+            out.byte_ptr(dt),
+            1.0,
+            0.0,
+        )?;
         Ok(vec![out])
     }
-    fn vjp(
-        &self,
-        primals: &[Array],
-        cotangents: &[Array],
-        argnums: &[usize],
-        _: &[Array],
-    ) -> Result<Vec<Array>> {
-        grad::gather_mm_vjp(primals, &cotangents[0], argnums)
-    }
-    fn jvp(&self, primals: &[Array], tangents: &[Array], argnums: &[usize]) -> Result<Vec<Array>> {
-        grad::gather_mm_jvp(primals, tangents, argnums)
-    }
-    fn vmap(
-        &self,
-        inputs: &[Array],
-        axes: &[Option<usize>],
-    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
-        grad::gather_mm_vmap(inputs, axes)
-    }
-    fn is_equivalent(&self, other: &dyn Primitive) -> bool {
-        other.as_any().is::<GatherMM>()
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
+    operand_rules!(gather_mm_vjp, gather_mm_jvp, gather_mm_vmap);
 }
 
 impl Primitive for SegmentedMM {
@@ -310,52 +340,20 @@ impl Primitive for SegmentedMM {
             let kk = k1.saturating_sub(k0);
             let a_off = [k0 as isize * ad.strides[1] as isize];
             let b_off = [k0 as isize * bd.strides[0] as isize];
-            products(&Products {
-                dtype: dt,
-                m,
-                n,
-                k: kk,
-                a: ad.byte_ptr(dt),
-                a_offs: &a_off,
-                a_rs: ad.strides[0] as isize,
-                a_cs: ad.strides[1] as isize,
-                b: bd.byte_ptr(dt),
-                b_offs: &b_off,
-                b_rs: bd.strides[0] as isize,
-                b_cs: bd.strides[1] as isize,
+            matrix_products(
+                dt,
+                (m, n, kk),
+                (ad, &a_off),
+                (bd, &b_off),
                 // SAFETY: block s of the row-contiguous output.
-                out: unsafe { out.byte_ptr(dt).add(s * m * n * esize) },
-                alpha: 1.0,
-                beta: 0.0,
-            })?;
+                unsafe { out.byte_ptr(dt).add(s * m * n * esize) },
+                1.0,
+                0.0,
+            )?;
         }
         Ok(vec![out])
     }
-    fn vjp(
-        &self,
-        primals: &[Array],
-        cotangents: &[Array],
-        argnums: &[usize],
-        _: &[Array],
-    ) -> Result<Vec<Array>> {
-        grad::segmented_mm_vjp(primals, &cotangents[0], argnums)
-    }
-    fn jvp(&self, primals: &[Array], tangents: &[Array], argnums: &[usize]) -> Result<Vec<Array>> {
-        grad::segmented_mm_jvp(primals, tangents, argnums)
-    }
-    fn vmap(
-        &self,
-        inputs: &[Array],
-        axes: &[Option<usize>],
-    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
-        grad::segmented_mm_vmap(inputs, axes)
-    }
-    fn is_equivalent(&self, other: &dyn Primitive) -> bool {
-        other.as_any().is::<SegmentedMM>()
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
+    operand_rules!(segmented_mm_vjp, segmented_mm_jvp, segmented_mm_vmap);
 }
 
 impl Primitive for Hadamard {

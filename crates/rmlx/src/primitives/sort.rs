@@ -74,16 +74,45 @@ pub struct SearchSorted {
     pub right: bool,
 }
 
+/// Sorts input 0 along `axis` into a new output (`arg`: the indices).
+fn eval_sort(ctx: &EvalCtx, axis: usize, arg: bool) -> Result<Vec<Data>> {
+    let a = &ctx.inputs[0];
+    let out = ctx.alloc(0)?;
+    crate::backend::cpu::sort::sort(a.data(), a.shape(), a.dtype(), axis, arg, &out)?;
+    Ok(vec![out])
+}
+
+/// Partitions input 0 along `axis` at `kth` into a new output (`arg`: the
+/// indices, with equal values ordered by index when `ties_by_index`).
+fn eval_partition(
+    ctx: &EvalCtx,
+    axis: usize,
+    kth: usize,
+    arg: bool,
+    ties_by_index: bool,
+) -> Result<Vec<Data>> {
+    let a = &ctx.inputs[0];
+    let out = ctx.alloc(0)?;
+    crate::backend::cpu::sort::partition(
+        a.data(),
+        a.shape(),
+        a.dtype(),
+        axis,
+        kth,
+        arg,
+        ties_by_index,
+        &out,
+    )?;
+    Ok(vec![out])
+}
+
 impl Primitive for Sort {
     fn name(&self) -> &'static str {
         "sort"
     }
 
     fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>> {
-        let a = &ctx.inputs[0];
-        let out = ctx.alloc(0)?;
-        crate::backend::cpu::sort::sort(a.data(), a.shape(), a.dtype(), self.axis, false, &out)?;
-        Ok(vec![out])
+        eval_sort(ctx, self.axis, false)
     }
 
     fn vjp(&self, p: &[Array], c: &[Array], argnums: &[usize], _: &[Array]) -> Result<Vec<Array>> {
@@ -113,10 +142,7 @@ impl Primitive for ArgSort {
     }
 
     fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>> {
-        let a = &ctx.inputs[0];
-        let out = ctx.alloc(0)?;
-        crate::backend::cpu::sort::sort(a.data(), a.shape(), a.dtype(), self.axis, true, &out)?;
-        Ok(vec![out])
+        eval_sort(ctx, self.axis, true)
     }
 
     fn vjp(&self, p: &[Array], _: &[Array], argnums: &[usize], _: &[Array]) -> Result<Vec<Array>> {
@@ -146,19 +172,7 @@ impl Primitive for Partition {
     }
 
     fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>> {
-        let a = &ctx.inputs[0];
-        let out = ctx.alloc(0)?;
-        crate::backend::cpu::sort::partition(
-            a.data(),
-            a.shape(),
-            a.dtype(),
-            self.axis,
-            self.kth,
-            false,
-            false,
-            &out,
-        )?;
-        Ok(vec![out])
+        eval_partition(ctx, self.axis, self.kth, false, false)
     }
 
     fn vjp(&self, p: &[Array], c: &[Array], argnums: &[usize], _: &[Array]) -> Result<Vec<Array>> {
@@ -189,19 +203,7 @@ impl Primitive for ArgPartition {
     }
 
     fn eval_cpu(&self, ctx: &EvalCtx) -> Result<Vec<Data>> {
-        let a = &ctx.inputs[0];
-        let out = ctx.alloc(0)?;
-        crate::backend::cpu::sort::partition(
-            a.data(),
-            a.shape(),
-            a.dtype(),
-            self.axis,
-            self.kth,
-            true,
-            self.ties_by_index,
-            &out,
-        )?;
-        Ok(vec![out])
+        eval_partition(ctx, self.axis, self.kth, true, self.ties_by_index)
     }
 
     fn vjp(&self, p: &[Array], _: &[Array], argnums: &[usize], _: &[Array]) -> Result<Vec<Array>> {

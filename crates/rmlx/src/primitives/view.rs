@@ -15,6 +15,39 @@ use crate::error::Result;
 use crate::eval::EvalCtx;
 use crate::ops::broadcast_view;
 
+/// The transformation rules and equivalence test of a view primitive whose
+/// rules in `view_grad.rs` all take the primitive itself (every view op
+/// but `Contiguous`): they differ only in the functions they forward to.
+macro_rules! view_rules {
+    ($vjp:ident, $jvp:ident, $vmap:ident) => {
+        fn vjp(
+            &self,
+            primals: &[Array],
+            cotangents: &[Array],
+            argnums: &[usize],
+            _: &[Array],
+        ) -> Result<Vec<Array>> {
+            grad::$vjp(self, primals, &cotangents[0], argnums)
+        }
+        fn jvp(&self, primals: &[Array], tangents: &[Array], _: &[usize]) -> Result<Vec<Array>> {
+            grad::$jvp(self, primals, &tangents[0])
+        }
+        fn vmap(
+            &self,
+            inputs: &[Array],
+            axes: &[Option<usize>],
+        ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
+            grad::$vmap(self, inputs, axes)
+        }
+        fn is_equivalent(&self, other: &dyn Primitive) -> bool {
+            other.as_any().downcast_ref::<Self>() == Some(self)
+        }
+        fn as_any(&self) -> &dyn Any {
+            self
+        }
+    };
+}
+
 /// Broadcasts the input to `shape` (stride-0 view).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Broadcast {
@@ -34,31 +67,7 @@ impl Primitive for Broadcast {
             ctx.outputs[0].shape,
         )])
     }
-    fn vjp(
-        &self,
-        primals: &[Array],
-        cotangents: &[Array],
-        argnums: &[usize],
-        _: &[Array],
-    ) -> Result<Vec<Array>> {
-        grad::broadcast_vjp(self, primals, &cotangents[0], argnums)
-    }
-    fn jvp(&self, primals: &[Array], tangents: &[Array], _: &[usize]) -> Result<Vec<Array>> {
-        grad::broadcast_jvp(self, primals, &tangents[0])
-    }
-    fn vmap(
-        &self,
-        inputs: &[Array],
-        axes: &[Option<usize>],
-    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
-        grad::broadcast_vmap(self, inputs, axes)
-    }
-    fn is_equivalent(&self, other: &dyn Primitive) -> bool {
-        other.as_any().downcast_ref::<Broadcast>() == Some(self)
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
+    view_rules!(broadcast_vjp, broadcast_jvp, broadcast_vmap);
 }
 
 /// Strides that view `d` (of `shape`) as `to` without copying, if any exist
@@ -141,31 +150,7 @@ impl Primitive for Reshape {
         copy_to_contiguous(d, a.shape(), a.itemsize(), out.byte_ptr(a.dtype()));
         Ok(vec![out])
     }
-    fn vjp(
-        &self,
-        primals: &[Array],
-        cotangents: &[Array],
-        argnums: &[usize],
-        _: &[Array],
-    ) -> Result<Vec<Array>> {
-        grad::reshape_vjp(self, primals, &cotangents[0], argnums)
-    }
-    fn jvp(&self, primals: &[Array], tangents: &[Array], _: &[usize]) -> Result<Vec<Array>> {
-        grad::reshape_jvp(self, primals, &tangents[0])
-    }
-    fn vmap(
-        &self,
-        inputs: &[Array],
-        axes: &[Option<usize>],
-    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
-        grad::reshape_vmap(self, inputs, axes)
-    }
-    fn is_equivalent(&self, other: &dyn Primitive) -> bool {
-        other.as_any().downcast_ref::<Reshape>() == Some(self)
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
+    view_rules!(reshape_vjp, reshape_jvp, reshape_vmap);
 }
 
 /// Permutes axes (a view).
@@ -185,31 +170,7 @@ impl Primitive for Transpose {
             strides,
         }])
     }
-    fn vjp(
-        &self,
-        primals: &[Array],
-        cotangents: &[Array],
-        argnums: &[usize],
-        _: &[Array],
-    ) -> Result<Vec<Array>> {
-        grad::transpose_vjp(self, primals, &cotangents[0], argnums)
-    }
-    fn jvp(&self, primals: &[Array], tangents: &[Array], _: &[usize]) -> Result<Vec<Array>> {
-        grad::transpose_jvp(self, primals, &tangents[0])
-    }
-    fn vmap(
-        &self,
-        inputs: &[Array],
-        axes: &[Option<usize>],
-    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
-        grad::transpose_vmap(self, inputs, axes)
-    }
-    fn is_equivalent(&self, other: &dyn Primitive) -> bool {
-        other.as_any().downcast_ref::<Transpose>() == Some(self)
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
+    view_rules!(transpose_vjp, transpose_jvp, transpose_vmap);
 }
 
 /// A strided slice: per axis start, step and element count (the output
@@ -251,31 +212,7 @@ impl Primitive for Slice {
             strides,
         }])
     }
-    fn vjp(
-        &self,
-        primals: &[Array],
-        cotangents: &[Array],
-        argnums: &[usize],
-        _: &[Array],
-    ) -> Result<Vec<Array>> {
-        grad::slice_vjp(self, primals, &cotangents[0], argnums)
-    }
-    fn jvp(&self, primals: &[Array], tangents: &[Array], _: &[usize]) -> Result<Vec<Array>> {
-        grad::slice_jvp(self, primals, &tangents[0])
-    }
-    fn vmap(
-        &self,
-        inputs: &[Array],
-        axes: &[Option<usize>],
-    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
-        grad::slice_vmap(self, inputs, axes)
-    }
-    fn is_equivalent(&self, other: &dyn Primitive) -> bool {
-        other.as_any().downcast_ref::<Slice>() == Some(self)
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
+    view_rules!(slice_vjp, slice_jvp, slice_vmap);
 }
 
 /// Materialises a row-contiguous copy (MLX `contiguous` / `copy`).
@@ -361,29 +298,5 @@ impl Primitive for AsStrided {
             strides: self.strides.clone().into_boxed_slice(),
         }])
     }
-    fn vjp(
-        &self,
-        primals: &[Array],
-        cotangents: &[Array],
-        argnums: &[usize],
-        _: &[Array],
-    ) -> Result<Vec<Array>> {
-        grad::as_strided_vjp(self, primals, &cotangents[0], argnums)
-    }
-    fn jvp(&self, primals: &[Array], tangents: &[Array], _: &[usize]) -> Result<Vec<Array>> {
-        grad::as_strided_jvp(self, primals, &tangents[0])
-    }
-    fn vmap(
-        &self,
-        inputs: &[Array],
-        axes: &[Option<usize>],
-    ) -> Result<(Vec<Array>, Vec<Option<usize>>)> {
-        grad::as_strided_vmap(self, inputs, axes)
-    }
-    fn is_equivalent(&self, other: &dyn Primitive) -> bool {
-        other.as_any().downcast_ref::<AsStrided>() == Some(self)
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
+    view_rules!(as_strided_vjp, as_strided_jvp, as_strided_vmap);
 }
