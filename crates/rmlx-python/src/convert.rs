@@ -10,7 +10,7 @@
 use num_complex::Complex32;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyComplex, PyDict, PyFloat, PyInt, PyList, PyTuple};
+use pyo3::types::{PyBool, PyComplex, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use rmlx::dtype::iinfo;
 use rmlx::element::write_scalar;
 use rmlx::{Array, Data, Dtype, Scalar, Stream};
@@ -503,4 +503,89 @@ pub fn tree_arrays(obj: &Bound<'_, PyAny>, out: &mut Vec<Array>) -> PyResult<()>
         }
     }
     Ok(())
+}
+
+// Strict argument checking for the functions MLX binds with nanobind and no
+// implicit conversion (conv, reduce, sort): a wrong type is nanobind's
+// "incompatible function arguments" TypeError, not a conversion attempt.
+
+/// The qualified name of `o`'s type, as nanobind's messages spell it.
+pub fn type_name(o: &Bound<'_, PyAny>) -> String {
+    o.get_type()
+        .qualname()
+        .map(|n| n.to_string())
+        .unwrap_or_default()
+}
+
+/// The TypeError MLX (nanobind) raises when `fname`'s one signature `sig`
+/// does not take the argument types `what`.
+pub fn bad_args(fname: &str, sig: &str, what: &str) -> PyErr {
+    PyTypeError::new_err(format!(
+        "{fname}(): incompatible function arguments. The following argument types are supported:\n    1. {fname}({sig}) -> array\n\nInvoked with types: {what}"
+    ))
+}
+
+/// An operand that must already be an array (no conversion, as in MLX).
+pub fn array_only(o: &Bound<'_, PyAny>, fname: &str, sig: &str) -> PyResult<Array> {
+    match o.cast::<PyArray>() {
+        Ok(x) => Ok(x.borrow().inner.clone()),
+        Err(_) => Err(bad_args(fname, sig, &type_name(o))),
+    }
+}
+
+/// An integer: ints, bools and objects with `__index__` (such as a
+/// one-element integer array); floats and strings are refused.
+pub fn index_of(o: &Bound<'_, PyAny>) -> Option<i64> {
+    if o.is_instance_of::<PyString>() {
+        return None;
+    }
+    if o.is_instance_of::<PyBool>() {
+        return o.extract::<bool>().ok().map(i64::from);
+    }
+    o.call_method0("__index__").ok()?.extract::<i64>().ok()
+}
+
+/// The int argument `name` of `fname(a: array, ...)`.
+pub fn int_kwarg(o: &Bound<'_, PyAny>, name: &str, fname: &str, sig: &str) -> PyResult<i64> {
+    index_of(o).ok_or_else(|| {
+        bad_args(
+            fname,
+            sig,
+            &format!("array, kwargs = {{ {name}: {} }}", type_name(o)),
+        )
+    })
+}
+
+/// The `axis` argument of `fname(a: array, ...)`: None, an int, or a
+/// sequence of ints.
+pub fn axes_kwarg(
+    axis: Option<&Bound<'_, PyAny>>,
+    fname: &str,
+    sig: &str,
+) -> PyResult<Option<Vec<i64>>> {
+    let Some(o) = axis else { return Ok(None) };
+    if o.is_none() {
+        return Ok(None);
+    }
+    let bad = || {
+        bad_args(
+            fname,
+            sig,
+            &format!("array, kwargs = {{ axis: {} }}", type_name(o)),
+        )
+    };
+    if let Some(i) = index_of(o) {
+        return Ok(Some(vec![i]));
+    }
+    if o.is_instance_of::<PyString>() {
+        return Err(bad());
+    }
+    let Ok(it) = o.try_iter() else {
+        return Err(bad());
+    };
+    let mut out = Vec::new();
+    for item in it {
+        out.push(index_of(&item?).ok_or_else(bad)?);
+    }
+    Ok(Some(out))
 }

@@ -5,13 +5,12 @@
 //! its padding a `(low, high)` pair of sequences); anything else is a
 //! TypeError naming the supported signature.
 
-use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyString};
+use pyo3::types::PyString;
 use rmlx::{ops, Array};
 
 use crate::array::PyArray;
-use crate::convert::stream_arg;
+use crate::convert::{bad_args, index_of, stream_arg, type_name};
 use crate::errors::PyResultExt;
 
 const SIG_1D: &str = "input: array, weight: array, /, stride: int = 1, padding: int = 0, dilation: int = 1, groups: int = 1, *, stream: StreamOrDevice = None";
@@ -23,20 +22,6 @@ const SIG_T2D: &str = "input: array, weight: array, /, stride: int | tuple[int, 
 const SIG_T3D: &str = "input: array, weight: array, /, stride: int | tuple[int, int, int] = 1, padding: int | tuple[int, int, int] = 0, dilation: int | tuple[int, int, int] = 1, output_padding: int | tuple[int, int, int] = 0, groups: int = 1, *, stream: StreamOrDevice = None";
 const SIG_CONVOLVE: &str =
     "a: array, v: array, /, mode: str = \"full\", *, stream: StreamOrDevice = None";
-
-fn type_name(o: &Bound<'_, PyAny>) -> String {
-    o.get_type()
-        .qualname()
-        .map(|n| n.to_string())
-        .unwrap_or_default()
-}
-
-/// The TypeError MLX (nanobind) raises for arguments of the wrong type.
-fn bad_args(fname: &str, sig: &str, what: &str) -> PyErr {
-    PyTypeError::new_err(format!(
-        "{fname}(): incompatible function arguments. The following argument types are supported:\n    1. {fname}({sig}) -> array\n\nInvoked with types: {what}"
-    ))
-}
 
 /// Argument checking for one function call.
 struct Args<'a> {
@@ -85,6 +70,16 @@ impl Args<'_> {
         }
     }
 
+    /// The size argument `name`, `default` (for each dimension) if omitted.
+    fn sizes<T: Sizes>(
+        &self,
+        name: &str,
+        o: Option<&Bound<'_, PyAny>>,
+        default: i64,
+    ) -> PyResult<T> {
+        o.map_or(Ok(T::splat(default)), |o| T::parse(self, name, o))
+    }
+
     /// An int or a sequence of ints.
     fn int_or_seq(&self, name: &str, o: &Bound<'_, PyAny>) -> PyResult<Vec<i64>> {
         if let Some(v) = index_of(o) {
@@ -94,14 +89,30 @@ impl Args<'_> {
     }
 }
 
-fn index_of(o: &Bound<'_, PyAny>) -> Option<i64> {
-    if o.is_instance_of::<PyString>() {
-        return None;
+/// A size argument of `conv{N}d`/`conv_transpose{N}d` (and `groups`):
+/// MLX's 1-d forms take plain ints only, the 2-d/3-d forms an int (for
+/// every dimension) or a tuple of exactly N ints.
+trait Sizes: Sized {
+    fn parse(a: &Args<'_>, name: &str, o: &Bound<'_, PyAny>) -> PyResult<Self>;
+    fn splat(v: i64) -> Self;
+}
+
+impl Sizes for i64 {
+    fn parse(a: &Args<'_>, name: &str, o: &Bound<'_, PyAny>) -> PyResult<Self> {
+        a.int(name, o)
     }
-    if o.is_instance_of::<PyBool>() {
-        return o.extract::<bool>().ok().map(i64::from);
+    fn splat(v: i64) -> Self {
+        v
     }
-    o.call_method0("__index__").ok()?.extract::<i64>().ok()
+}
+
+impl<const N: usize> Sizes for [i64; N] {
+    fn parse(a: &Args<'_>, name: &str, o: &Bound<'_, PyAny>) -> PyResult<Self> {
+        a.int_or_tuple::<N>(name, o)
+    }
+    fn splat(v: i64) -> Self {
+        [v; N]
+    }
 }
 
 fn seq_of_ints(o: &Bound<'_, PyAny>) -> Option<Vec<i64>> {
@@ -115,99 +126,55 @@ fn seq_of_ints(o: &Bound<'_, PyAny>) -> Option<Vec<i64>> {
     Some(out)
 }
 
-#[pyfunction]
-#[pyo3(signature = (input, weight, /, stride = None, padding = None, dilation = None, groups = None, *, stream = None), text_signature = "(input, weight, /, stride=1, padding=0, dilation=1, groups=1, *, stream=None)")]
-#[allow(clippy::too_many_arguments)]
-fn conv1d(
-    input: &Bound<'_, PyAny>,
-    weight: &Bound<'_, PyAny>,
-    stride: Option<&Bound<'_, PyAny>>,
-    padding: Option<&Bound<'_, PyAny>>,
-    dilation: Option<&Bound<'_, PyAny>>,
-    groups: Option<&Bound<'_, PyAny>>,
-    stream: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyArray> {
-    let a = Args {
-        fname: "conv1d",
-        sig: SIG_1D,
+/// `conv{N}d(input, weight, /, stride=1, padding=0, dilation=1, groups=1,
+/// *, stream=None)` and `conv_transpose{N}d` (which adds `output_padding=0`
+/// before `groups`), calling `ops::<name>` with the sizes in that order; the
+/// op's parameter types pick what each size accepts (see `Sizes`).
+macro_rules! conv_pyfn {
+    (conv $name:ident, $sig:ident) => {
+        conv_pyfn!(@fn $name, $sig,
+            "(input, weight, /, stride=1, padding=0, dilation=1, groups=1, *, stream=None)",
+            [stride = 1, padding = 0, dilation = 1]);
     };
-    let (x, w) = (a.array(input, weight)?, a.array(weight, input)?);
-    let int = |n: &str, o: Option<&Bound<'_, PyAny>>, d: i64| o.map_or(Ok(d), |o| a.int(n, o));
-    let r = ops::conv1d(
-        &x,
-        &w,
-        int("stride", stride, 1)?,
-        int("padding", padding, 0)?,
-        int("dilation", dilation, 1)?,
-        int("groups", groups, 1)?,
-        stream_arg(stream)?,
-    );
-    Ok(PyArray::new(r.py()?))
+    (transpose $name:ident, $sig:ident) => {
+        conv_pyfn!(@fn $name, $sig,
+            "(input, weight, /, stride=1, padding=0, dilation=1, output_padding=0, groups=1, *, stream=None)",
+            [stride = 1, padding = 0, dilation = 1, output_padding = 0]);
+    };
+    (@fn $name:ident, $sig:ident, $text:tt, [$($size:ident = $default:literal),+]) => {
+        #[pyfunction]
+        #[pyo3(signature = (input, weight, /, $($size = None,)+ groups = None, *, stream = None), text_signature = $text)]
+        #[allow(clippy::too_many_arguments)]
+        fn $name(
+            input: &Bound<'_, PyAny>,
+            weight: &Bound<'_, PyAny>,
+            $($size: Option<&Bound<'_, PyAny>>,)+
+            groups: Option<&Bound<'_, PyAny>>,
+            stream: Option<&Bound<'_, PyAny>>,
+        ) -> PyResult<PyArray> {
+            let a = Args {
+                fname: stringify!($name),
+                sig: $sig,
+            };
+            let (x, w) = (a.array(input, weight)?, a.array(weight, input)?);
+            let r = ops::$name(
+                &x,
+                &w,
+                $(a.sizes(stringify!($size), $size, $default)?,)+
+                a.sizes("groups", groups, 1)?,
+                stream_arg(stream)?,
+            );
+            Ok(PyArray::new(r.py()?))
+        }
+    };
 }
 
-#[pyfunction]
-#[pyo3(signature = (input, weight, /, stride = None, padding = None, dilation = None, groups = None, *, stream = None), text_signature = "(input, weight, /, stride=1, padding=0, dilation=1, groups=1, *, stream=None)")]
-#[allow(clippy::too_many_arguments)]
-fn conv2d(
-    input: &Bound<'_, PyAny>,
-    weight: &Bound<'_, PyAny>,
-    stride: Option<&Bound<'_, PyAny>>,
-    padding: Option<&Bound<'_, PyAny>>,
-    dilation: Option<&Bound<'_, PyAny>>,
-    groups: Option<&Bound<'_, PyAny>>,
-    stream: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyArray> {
-    let a = Args {
-        fname: "conv2d",
-        sig: SIG_2D,
-    };
-    let (x, w) = (a.array(input, weight)?, a.array(weight, input)?);
-    let tup = |n: &str, o: Option<&Bound<'_, PyAny>>, d: i64| {
-        o.map_or(Ok([d; 2]), |o| a.int_or_tuple::<2>(n, o))
-    };
-    let r = ops::conv2d(
-        &x,
-        &w,
-        tup("stride", stride, 1)?,
-        tup("padding", padding, 0)?,
-        tup("dilation", dilation, 1)?,
-        groups.map_or(Ok(1), |o| a.int("groups", o))?,
-        stream_arg(stream)?,
-    );
-    Ok(PyArray::new(r.py()?))
-}
-
-#[pyfunction]
-#[pyo3(signature = (input, weight, /, stride = None, padding = None, dilation = None, groups = None, *, stream = None), text_signature = "(input, weight, /, stride=1, padding=0, dilation=1, groups=1, *, stream=None)")]
-#[allow(clippy::too_many_arguments)]
-fn conv3d(
-    input: &Bound<'_, PyAny>,
-    weight: &Bound<'_, PyAny>,
-    stride: Option<&Bound<'_, PyAny>>,
-    padding: Option<&Bound<'_, PyAny>>,
-    dilation: Option<&Bound<'_, PyAny>>,
-    groups: Option<&Bound<'_, PyAny>>,
-    stream: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyArray> {
-    let a = Args {
-        fname: "conv3d",
-        sig: SIG_3D,
-    };
-    let (x, w) = (a.array(input, weight)?, a.array(weight, input)?);
-    let tup = |n: &str, o: Option<&Bound<'_, PyAny>>, d: i64| {
-        o.map_or(Ok([d; 3]), |o| a.int_or_tuple::<3>(n, o))
-    };
-    let r = ops::conv3d(
-        &x,
-        &w,
-        tup("stride", stride, 1)?,
-        tup("padding", padding, 0)?,
-        tup("dilation", dilation, 1)?,
-        groups.map_or(Ok(1), |o| a.int("groups", o))?,
-        stream_arg(stream)?,
-    );
-    Ok(PyArray::new(r.py()?))
-}
+conv_pyfn!(conv conv1d, SIG_1D);
+conv_pyfn!(conv conv2d, SIG_2D);
+conv_pyfn!(conv conv3d, SIG_3D);
+conv_pyfn!(transpose conv_transpose1d, SIG_T1D);
+conv_pyfn!(transpose conv_transpose2d, SIG_T2D);
+conv_pyfn!(transpose conv_transpose3d, SIG_T3D);
 
 #[pyfunction]
 #[pyo3(signature = (input, weight, /, stride = None, padding = None, kernel_dilation = None, input_dilation = None, groups = None, flip = false, *, stream = None), text_signature = "(input, weight, /, stride=1, padding=0, kernel_dilation=1, input_dilation=1, groups=1, flip=False, *, stream=None)")]
@@ -263,106 +230,6 @@ fn conv_general(
         &seq("input_dilation", input_dilation, 1)?,
         groups.map_or(Ok(1), |o| a.int("groups", o))?,
         flip,
-        stream_arg(stream)?,
-    );
-    Ok(PyArray::new(r.py()?))
-}
-
-#[pyfunction]
-#[pyo3(signature = (input, weight, /, stride = None, padding = None, dilation = None, output_padding = None, groups = None, *, stream = None), text_signature = "(input, weight, /, stride=1, padding=0, dilation=1, output_padding=0, groups=1, *, stream=None)")]
-#[allow(clippy::too_many_arguments)]
-fn conv_transpose1d(
-    input: &Bound<'_, PyAny>,
-    weight: &Bound<'_, PyAny>,
-    stride: Option<&Bound<'_, PyAny>>,
-    padding: Option<&Bound<'_, PyAny>>,
-    dilation: Option<&Bound<'_, PyAny>>,
-    output_padding: Option<&Bound<'_, PyAny>>,
-    groups: Option<&Bound<'_, PyAny>>,
-    stream: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyArray> {
-    let a = Args {
-        fname: "conv_transpose1d",
-        sig: SIG_T1D,
-    };
-    let (x, w) = (a.array(input, weight)?, a.array(weight, input)?);
-    let int = |n: &str, o: Option<&Bound<'_, PyAny>>, d: i64| o.map_or(Ok(d), |o| a.int(n, o));
-    let r = ops::conv_transpose1d(
-        &x,
-        &w,
-        int("stride", stride, 1)?,
-        int("padding", padding, 0)?,
-        int("dilation", dilation, 1)?,
-        int("output_padding", output_padding, 0)?,
-        int("groups", groups, 1)?,
-        stream_arg(stream)?,
-    );
-    Ok(PyArray::new(r.py()?))
-}
-
-#[pyfunction]
-#[pyo3(signature = (input, weight, /, stride = None, padding = None, dilation = None, output_padding = None, groups = None, *, stream = None), text_signature = "(input, weight, /, stride=1, padding=0, dilation=1, output_padding=0, groups=1, *, stream=None)")]
-#[allow(clippy::too_many_arguments)]
-fn conv_transpose2d(
-    input: &Bound<'_, PyAny>,
-    weight: &Bound<'_, PyAny>,
-    stride: Option<&Bound<'_, PyAny>>,
-    padding: Option<&Bound<'_, PyAny>>,
-    dilation: Option<&Bound<'_, PyAny>>,
-    output_padding: Option<&Bound<'_, PyAny>>,
-    groups: Option<&Bound<'_, PyAny>>,
-    stream: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyArray> {
-    let a = Args {
-        fname: "conv_transpose2d",
-        sig: SIG_T2D,
-    };
-    let (x, w) = (a.array(input, weight)?, a.array(weight, input)?);
-    let tup = |n: &str, o: Option<&Bound<'_, PyAny>>, d: i64| {
-        o.map_or(Ok([d; 2]), |o| a.int_or_tuple::<2>(n, o))
-    };
-    let r = ops::conv_transpose2d(
-        &x,
-        &w,
-        tup("stride", stride, 1)?,
-        tup("padding", padding, 0)?,
-        tup("dilation", dilation, 1)?,
-        tup("output_padding", output_padding, 0)?,
-        groups.map_or(Ok(1), |o| a.int("groups", o))?,
-        stream_arg(stream)?,
-    );
-    Ok(PyArray::new(r.py()?))
-}
-
-#[pyfunction]
-#[pyo3(signature = (input, weight, /, stride = None, padding = None, dilation = None, output_padding = None, groups = None, *, stream = None), text_signature = "(input, weight, /, stride=1, padding=0, dilation=1, output_padding=0, groups=1, *, stream=None)")]
-#[allow(clippy::too_many_arguments)]
-fn conv_transpose3d(
-    input: &Bound<'_, PyAny>,
-    weight: &Bound<'_, PyAny>,
-    stride: Option<&Bound<'_, PyAny>>,
-    padding: Option<&Bound<'_, PyAny>>,
-    dilation: Option<&Bound<'_, PyAny>>,
-    output_padding: Option<&Bound<'_, PyAny>>,
-    groups: Option<&Bound<'_, PyAny>>,
-    stream: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyArray> {
-    let a = Args {
-        fname: "conv_transpose3d",
-        sig: SIG_T3D,
-    };
-    let (x, w) = (a.array(input, weight)?, a.array(weight, input)?);
-    let tup = |n: &str, o: Option<&Bound<'_, PyAny>>, d: i64| {
-        o.map_or(Ok([d; 3]), |o| a.int_or_tuple::<3>(n, o))
-    };
-    let r = ops::conv_transpose3d(
-        &x,
-        &w,
-        tup("stride", stride, 1)?,
-        tup("padding", padding, 0)?,
-        tup("dilation", dilation, 1)?,
-        tup("output_padding", output_padding, 0)?,
-        groups.map_or(Ok(1), |o| a.int("groups", o))?,
         stream_arg(stream)?,
     );
     Ok(PyArray::new(r.py()?))

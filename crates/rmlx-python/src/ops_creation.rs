@@ -37,31 +37,25 @@ fn fill_value(vals: &Bound<'_, PyAny>, hint: Option<Dtype>) -> PyResult<Array> {
     }
 }
 
-#[pyfunction]
-#[pyo3(signature = (shape, dtype = None, *, stream = None))]
-fn zeros(
-    shape: &Bound<'_, PyAny>,
-    dtype: Option<&Bound<'_, PyAny>>,
-    stream: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyArray> {
-    let d = dtype_arg(dtype)?.unwrap_or(Dtype::Float32);
-    Ok(PyArray::new(
-        ops::zeros(&shape_arg(shape)?, d, stream_arg(stream)?).py()?,
-    ))
+/// `zeros`/`ones(shape, dtype=float32, *, stream=None)`, calling `ops::<name>`.
+macro_rules! filled_pyfns {
+    ($($name:ident),*) => {$(
+        #[pyfunction]
+        #[pyo3(signature = (shape, dtype = None, *, stream = None))]
+        fn $name(
+            shape: &Bound<'_, PyAny>,
+            dtype: Option<&Bound<'_, PyAny>>,
+            stream: Option<&Bound<'_, PyAny>>,
+        ) -> PyResult<PyArray> {
+            let d = dtype_arg(dtype)?.unwrap_or(Dtype::Float32);
+            Ok(PyArray::new(
+                ops::$name(&shape_arg(shape)?, d, stream_arg(stream)?).py()?,
+            ))
+        }
+    )*};
 }
 
-#[pyfunction]
-#[pyo3(signature = (shape, dtype = None, *, stream = None))]
-fn ones(
-    shape: &Bound<'_, PyAny>,
-    dtype: Option<&Bound<'_, PyAny>>,
-    stream: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyArray> {
-    let d = dtype_arg(dtype)?.unwrap_or(Dtype::Float32);
-    Ok(PyArray::new(
-        ops::ones(&shape_arg(shape)?, d, stream_arg(stream)?).py()?,
-    ))
-}
+filled_pyfns!(zeros, ones);
 
 /// `full(shape, vals, dtype=None)`: as in MLX, `dtype` only guides the
 /// conversion of a non-array `vals`; an array `vals` keeps its dtype.
@@ -79,31 +73,26 @@ fn full(
     ))
 }
 
-#[pyfunction]
-#[pyo3(signature = (a, /, dtype = None, *, stream = None))]
-fn zeros_like(
-    a: &Bound<'_, PyAny>,
-    dtype: Option<&Bound<'_, PyAny>>,
-    stream: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyArray> {
-    let a = array_only(a, "zeros_like")?;
-    Ok(PyArray::new(
-        ops::zeros_like(&a, dtype_arg(dtype)?, stream_arg(stream)?).py()?,
-    ))
+/// `zeros_like`/`ones_like(a, /, dtype=None, *, stream=None)`, calling
+/// `ops::<name>`.
+macro_rules! filled_like_pyfns {
+    ($($name:ident),*) => {$(
+        #[pyfunction]
+        #[pyo3(signature = (a, /, dtype = None, *, stream = None))]
+        fn $name(
+            a: &Bound<'_, PyAny>,
+            dtype: Option<&Bound<'_, PyAny>>,
+            stream: Option<&Bound<'_, PyAny>>,
+        ) -> PyResult<PyArray> {
+            let a = array_only(a, stringify!($name))?;
+            Ok(PyArray::new(
+                ops::$name(&a, dtype_arg(dtype)?, stream_arg(stream)?).py()?,
+            ))
+        }
+    )*};
 }
 
-#[pyfunction]
-#[pyo3(signature = (a, /, dtype = None, *, stream = None))]
-fn ones_like(
-    a: &Bound<'_, PyAny>,
-    dtype: Option<&Bound<'_, PyAny>>,
-    stream: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyArray> {
-    let a = array_only(a, "ones_like")?;
-    Ok(PyArray::new(
-        ops::ones_like(&a, dtype_arg(dtype)?, stream_arg(stream)?).py()?,
-    ))
-}
+filled_like_pyfns!(zeros_like, ones_like);
 
 #[pyfunction]
 #[pyo3(signature = (a, vals, dtype = None, *, stream = None))]

@@ -18,6 +18,7 @@ use crate::convert::{dtype_arg, operand_array, shape_arg, stream_arg};
 use crate::errors::PyResultExt;
 
 type Obj<'py> = Bound<'py, PyAny>;
+type Opt<'a, 'py> = Option<&'a Obj<'py>>;
 
 /// The `threading.local` that holds each thread's `state` list.
 static LOCAL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -141,159 +142,91 @@ fn split(key: PyRef<'_, PyArray>, num: i64, stream: Option<&Obj<'_>>) -> PyResul
     Ok(PyArray::new(out))
 }
 
-#[pyfunction]
-#[pyo3(signature = (shape = None, width = 4, key = None, stream = None))]
-fn bits(
-    py: Python<'_>,
-    shape: Option<&Obj<'_>>,
-    width: usize,
-    key: Option<&Obj<'_>>,
-    stream: Option<&Obj<'_>>,
-) -> PyResult<PyArray> {
-    let k = key_arg(py, key)?;
-    let shape = shape_or_empty(shape, "bits")?;
-    let out = rnd::bits(&shape, width, Some(&k), stream_arg(stream)?).py()?;
-    Ok(PyArray::new(out))
+/// A sampler `name(<params>, key=None, stream=None)`: the key is taken
+/// (advancing the state) before any other argument is checked, as in MLX,
+/// and `$body` gives the sampled array.
+macro_rules! sampler {
+    ($name:ident($($sig:tt)*) { $($arg:ident: $ty:ty),* $(,)? } |$k:ident, $stream:ident| $body:block) => {
+        #[pyfunction]
+        #[pyo3(signature = ($($sig)*, key = None, stream = None))]
+        #[allow(clippy::too_many_arguments)]
+        fn $name(
+            py: Python<'_>,
+            $($arg: $ty,)*
+            key: Opt<'_, '_>,
+            $stream: Opt<'_, '_>,
+        ) -> PyResult<PyArray> {
+            let $k = key_arg(py, key)?;
+            let out: rmlx::Result<Array> = $body;
+            Ok(PyArray::new(out.py()?))
+        }
+    };
 }
 
-#[pyfunction]
-#[pyo3(signature = (low = None, high = None, shape = None, dtype = None, key = None, stream = None))]
-fn uniform(
-    py: Python<'_>,
-    low: Option<&Obj<'_>>,
-    high: Option<&Obj<'_>>,
-    shape: Option<&Obj<'_>>,
-    dtype: Option<&Obj<'_>>,
-    key: Option<&Obj<'_>>,
-    stream: Option<&Obj<'_>>,
-) -> PyResult<PyArray> {
-    let k = key_arg(py, key)?;
+sampler!(bits(shape = None, width = 4) { shape: Opt<'_, '_>, width: usize } |k, stream| {
+    let shape = shape_or_empty(shape, "bits")?;
+    rnd::bits(&shape, width, Some(&k), stream_arg(stream)?)
+});
+
+sampler!(uniform(low = None, high = None, shape = None, dtype = None) {
+    low: Opt<'_, '_>, high: Opt<'_, '_>, shape: Opt<'_, '_>, dtype: Opt<'_, '_>,
+} |k, stream| {
     let low = opt_param(low, None)?.unwrap_or(Array::scalar(0i32));
     let high = opt_param(high, None)?.unwrap_or(Array::scalar(1i32));
     let shape = shape_or_empty(shape, "uniform")?;
     let dt = dtype_arg(dtype)?.unwrap_or(Dtype::Float32);
-    let out = rnd::uniform(&low, &high, &shape, dt, Some(&k), stream_arg(stream)?).py()?;
-    Ok(PyArray::new(out))
-}
+    rnd::uniform(&low, &high, &shape, dt, Some(&k), stream_arg(stream)?)
+});
 
-#[pyfunction]
-#[pyo3(signature = (shape = None, dtype = None, loc = None, scale = None, key = None, stream = None))]
-fn normal(
-    py: Python<'_>,
-    shape: Option<&Obj<'_>>,
-    dtype: Option<&Obj<'_>>,
-    loc: Option<&Obj<'_>>,
-    scale: Option<&Obj<'_>>,
-    key: Option<&Obj<'_>>,
-    stream: Option<&Obj<'_>>,
-) -> PyResult<PyArray> {
-    let k = key_arg(py, key)?;
+sampler!(normal(shape = None, dtype = None, loc = None, scale = None) {
+    shape: Opt<'_, '_>, dtype: Opt<'_, '_>, loc: Opt<'_, '_>, scale: Opt<'_, '_>,
+} |k, stream| {
     let shape = shape_or_empty(shape, "normal")?;
     let dt = dtype_arg(dtype)?.unwrap_or(Dtype::Float32);
     let loc = opt_param(loc, Some(dt))?;
     let scale = opt_param(scale, Some(dt))?;
     let s = stream_arg(stream)?;
-    let out = rnd::normal(&shape, dt, loc.as_ref(), scale.as_ref(), Some(&k), s).py()?;
-    Ok(PyArray::new(out))
-}
+    rnd::normal(&shape, dt, loc.as_ref(), scale.as_ref(), Some(&k), s)
+});
 
-#[pyfunction]
-#[pyo3(signature = (low, high, shape = None, dtype = None, key = None, stream = None))]
-fn randint(
-    py: Python<'_>,
-    low: &Obj<'_>,
-    high: &Obj<'_>,
-    shape: Option<&Obj<'_>>,
-    dtype: Option<&Obj<'_>>,
-    key: Option<&Obj<'_>>,
-    stream: Option<&Obj<'_>>,
-) -> PyResult<PyArray> {
-    let k = key_arg(py, key)?;
+sampler!(randint(low, high, shape = None, dtype = None) {
+    low: &Obj<'_>, high: &Obj<'_>, shape: Opt<'_, '_>, dtype: Opt<'_, '_>,
+} |k, stream| {
     let (low, high) = (param(low, None)?, param(high, None)?);
     let shape = shape_or_empty(shape, "randint")?;
     let dt = dtype_arg(dtype)?.unwrap_or(Dtype::Int32);
-    let out = rnd::randint(&low, &high, &shape, dt, Some(&k), stream_arg(stream)?).py()?;
-    Ok(PyArray::new(out))
-}
+    rnd::randint(&low, &high, &shape, dt, Some(&k), stream_arg(stream)?)
+});
 
-#[pyfunction]
-#[pyo3(signature = (p = None, shape = None, key = None, stream = None))]
-fn bernoulli(
-    py: Python<'_>,
-    p: Option<&Obj<'_>>,
-    shape: Option<&Obj<'_>>,
-    key: Option<&Obj<'_>>,
-    stream: Option<&Obj<'_>>,
-) -> PyResult<PyArray> {
-    let k = key_arg(py, key)?;
+sampler!(bernoulli(p = None, shape = None) { p: Opt<'_, '_>, shape: Opt<'_, '_> } |k, stream| {
     let p = opt_param(p, None)?.unwrap_or(Array::scalar(0.5f32));
     let shape = opt_shape(shape, "bernoulli")?;
-    let out = rnd::bernoulli(&p, shape.as_deref(), Some(&k), stream_arg(stream)?).py()?;
-    Ok(PyArray::new(out))
-}
+    rnd::bernoulli(&p, shape.as_deref(), Some(&k), stream_arg(stream)?)
+});
 
-#[pyfunction]
-#[pyo3(signature = (lower, upper, shape = None, dtype = None, key = None, stream = None))]
-fn truncated_normal(
-    py: Python<'_>,
-    lower: &Obj<'_>,
-    upper: &Obj<'_>,
-    shape: Option<&Obj<'_>>,
-    dtype: Option<&Obj<'_>>,
-    key: Option<&Obj<'_>>,
-    stream: Option<&Obj<'_>>,
-) -> PyResult<PyArray> {
-    let k = key_arg(py, key)?;
+sampler!(truncated_normal(lower, upper, shape = None, dtype = None) {
+    lower: &Obj<'_>, upper: &Obj<'_>, shape: Opt<'_, '_>, dtype: Opt<'_, '_>,
+} |k, stream| {
     let (lower, upper) = (param(lower, None)?, param(upper, None)?);
     let shape = opt_shape(shape, "truncated_normal")?;
     let dt = dtype_arg(dtype)?.unwrap_or(Dtype::Float32);
     let s = stream_arg(stream)?;
-    let out = rnd::truncated_normal(&lower, &upper, shape.as_deref(), dt, Some(&k), s).py()?;
-    Ok(PyArray::new(out))
-}
+    rnd::truncated_normal(&lower, &upper, shape.as_deref(), dt, Some(&k), s)
+});
 
-#[pyfunction]
-#[pyo3(signature = (shape = None, dtype = None, key = None, stream = None))]
-fn gumbel(
-    py: Python<'_>,
-    shape: Option<&Obj<'_>>,
-    dtype: Option<&Obj<'_>>,
-    key: Option<&Obj<'_>>,
-    stream: Option<&Obj<'_>>,
-) -> PyResult<PyArray> {
-    let k = key_arg(py, key)?;
+sampler!(gumbel(shape = None, dtype = None) { shape: Opt<'_, '_>, dtype: Opt<'_, '_> } |k, stream| {
     let shape = shape_or_empty(shape, "gumbel")?;
     let dt = dtype_arg(dtype)?.unwrap_or(Dtype::Float32);
-    let out = rnd::gumbel(&shape, dt, Some(&k), stream_arg(stream)?).py()?;
-    Ok(PyArray::new(out))
-}
+    rnd::gumbel(&shape, dt, Some(&k), stream_arg(stream)?)
+});
 
-#[pyfunction]
-#[pyo3(signature = (logits, axis = -1, shape = None, num_samples = None, key = None, stream = None))]
-#[allow(clippy::too_many_arguments)]
-fn categorical(
-    py: Python<'_>,
-    logits: PyRef<'_, PyArray>,
-    axis: i64,
-    shape: Option<&Obj<'_>>,
-    num_samples: Option<i64>,
-    key: Option<&Obj<'_>>,
-    stream: Option<&Obj<'_>>,
-) -> PyResult<PyArray> {
-    let k = key_arg(py, key)?;
+sampler!(categorical(logits, axis = -1, shape = None, num_samples = None) {
+    logits: PyRef<'_, PyArray>, axis: i64, shape: Opt<'_, '_>, num_samples: Option<i64>,
+} |k, stream| {
     let shape = opt_shape(shape, "categorical")?;
     let s = stream_arg(stream)?;
-    let out = rnd::categorical(
-        &logits.inner,
-        axis,
-        shape.as_deref(),
-        num_samples,
-        Some(&k),
-        s,
-    )
-    .py()?;
-    Ok(PyArray::new(out))
-}
+    rnd::categorical(&logits.inner, axis, shape.as_deref(), num_samples, Some(&k), s)
+});
 
 /// A `float` parameter (MLX's C++ `float`): Python numbers, not arrays.
 fn float_arg(obj: Option<&Obj<'_>>, default: f32, op: &str, name: &str) -> PyResult<f32> {
@@ -309,71 +242,38 @@ fn float_arg(obj: Option<&Obj<'_>>, default: f32, op: &str, name: &str) -> PyRes
     )))
 }
 
-#[pyfunction]
-#[pyo3(signature = (shape = None, dtype = None, loc = None, scale = None, key = None, stream = None))]
-fn laplace(
-    py: Python<'_>,
-    shape: Option<&Obj<'_>>,
-    dtype: Option<&Obj<'_>>,
-    loc: Option<&Obj<'_>>,
-    scale: Option<&Obj<'_>>,
-    key: Option<&Obj<'_>>,
-    stream: Option<&Obj<'_>>,
-) -> PyResult<PyArray> {
-    let k = key_arg(py, key)?;
+sampler!(laplace(shape = None, dtype = None, loc = None, scale = None) {
+    shape: Opt<'_, '_>, dtype: Opt<'_, '_>, loc: Opt<'_, '_>, scale: Opt<'_, '_>,
+} |k, stream| {
     let shape = shape_or_empty(shape, "laplace")?;
     let dt = dtype_arg(dtype)?.unwrap_or(Dtype::Float32);
     let loc = float_arg(loc, 0.0, "laplace", "loc")?;
     let scale = float_arg(scale, 1.0, "laplace", "scale")?;
-    let out = rnd::laplace(&shape, dt, loc, scale, Some(&k), stream_arg(stream)?).py()?;
-    Ok(PyArray::new(out))
-}
+    rnd::laplace(&shape, dt, loc, scale, Some(&k), stream_arg(stream)?)
+});
 
-#[pyfunction]
-#[pyo3(signature = (x, axis = 0, key = None, stream = None))]
-fn permutation(
-    py: Python<'_>,
-    x: &Obj<'_>,
-    axis: i64,
-    key: Option<&Obj<'_>>,
-    stream: Option<&Obj<'_>>,
-) -> PyResult<PyArray> {
-    let k = key_arg(py, key)?;
+sampler!(permutation(x, axis = 0) { x: &Obj<'_>, axis: i64 } |k, stream| {
     let s = stream_arg(stream)?;
     if let Ok(a) = x.cast::<PyArray>() {
-        let out = rnd::permute(&a.borrow().inner, axis, Some(&k), s).py()?;
-        return Ok(PyArray::new(out));
+        rnd::permute(&a.borrow().inner, axis, Some(&k), s)
+    } else if x.is_instance_of::<PyInt>() {
+        rnd::permutation(x.extract()?, Some(&k), s)
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "permutation(): x must be an int or an array, got {}.",
+            x.get_type().name()?
+        )));
     }
-    if x.is_instance_of::<PyInt>() {
-        return Ok(PyArray::new(
-            rnd::permutation(x.extract()?, Some(&k), s).py()?,
-        ));
-    }
-    Err(PyTypeError::new_err(format!(
-        "permutation(): x must be an int or an array, got {}.",
-        x.get_type().name()?
-    )))
-}
+});
 
-#[pyfunction]
-#[pyo3(signature = (mean, cov, shape = None, dtype = None, key = None, stream = None))]
-#[allow(clippy::too_many_arguments)]
-fn multivariate_normal(
-    py: Python<'_>,
-    mean: PyRef<'_, PyArray>,
-    cov: PyRef<'_, PyArray>,
-    shape: Option<&Obj<'_>>,
-    dtype: Option<&Obj<'_>>,
-    key: Option<&Obj<'_>>,
-    stream: Option<&Obj<'_>>,
-) -> PyResult<PyArray> {
-    let k = key_arg(py, key)?;
+sampler!(multivariate_normal(mean, cov, shape = None, dtype = None) {
+    mean: PyRef<'_, PyArray>, cov: PyRef<'_, PyArray>, shape: Opt<'_, '_>, dtype: Opt<'_, '_>,
+} |k, stream| {
     let shape = shape_or_empty(shape, "multivariate_normal")?;
     let dt = dtype_arg(dtype)?.unwrap_or(Dtype::Float32);
     let s = stream_arg(stream)?;
-    let out = rnd::multivariate_normal(&mean.inner, &cov.inner, &shape, dt, Some(&k), s).py()?;
-    Ok(PyArray::new(out))
-}
+    rnd::multivariate_normal(&mean.inner, &cov.inner, &shape, dt, Some(&k), s)
+});
 
 /// Module attribute hook: `state` is the calling thread's key list.
 #[pyfunction]

@@ -1,98 +1,25 @@
 //! Module functions (and array methods) of the reduce and scan families:
 //! `sum` ... `count_nonzero`, `softmax`, and `cumsum` ... `logcumsumexp`,
 //! with MLX's signatures, defaults and argument checking.
+//!
+//! Each op is bound twice, as `rmlx.core.<op>(a, ...)` and as the method
+//! `a.<op>(...)`; the macros below write both from one line per op, so that
+//! the two always parse their arguments the same way.
 
-use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyString};
-use rmlx::primitives::reduce::{ArgReduceOp, ReduceOp};
 use rmlx::primitives::scan::ScanOp;
-use rmlx::{ops, Array};
+use rmlx::{ops, Array, Stream};
 
 use crate::array::PyArray;
-use crate::convert::{dtype_arg, stream_arg};
+use crate::convert::{array_only, axes_kwarg, dtype_arg, int_kwarg, stream_arg};
 use crate::errors::PyResultExt;
-
-/// MLX's message for arguments of the wrong type.
-fn bad_args(fname: &str, sig: &str, what: &str) -> PyErr {
-    PyTypeError::new_err(format!(
-        "{fname}(): incompatible function arguments. The following argument types are supported:\n    1. {fname}({sig}) -> array\n\nInvoked with types: {what}"
-    ))
-}
-
-fn type_name(o: &Bound<'_, PyAny>) -> String {
-    o.get_type()
-        .qualname()
-        .map(|n| n.to_string())
-        .unwrap_or_default()
-}
-
-/// The array operand: reductions take arrays only, as MLX's do.
-fn operand(a: &Bound<'_, PyAny>, fname: &str, sig: &str) -> PyResult<Array> {
-    match a.cast::<PyArray>() {
-        Ok(x) => Ok(x.borrow().inner.clone()),
-        Err(_) => Err(bad_args(fname, sig, &type_name(a))),
-    }
-}
-
-/// An integer argument: ints, bools and objects with `__index__` (such as
-/// a one-element integer array); floats and strings are refused.
-fn index_of(o: &Bound<'_, PyAny>) -> Option<i64> {
-    if o.is_instance_of::<PyString>() {
-        return None;
-    }
-    if o.is_instance_of::<PyBool>() {
-        return o.extract::<bool>().ok().map(i64::from);
-    }
-    o.call_method0("__index__").ok()?.extract::<i64>().ok()
-}
-
-/// `axis`: None, an int, or a sequence of ints.
-fn axes_param(
-    axis: Option<&Bound<'_, PyAny>>,
-    fname: &str,
-    sig: &str,
-) -> PyResult<Option<Vec<i64>>> {
-    let Some(o) = axis else { return Ok(None) };
-    if o.is_none() {
-        return Ok(None);
-    }
-    let bad = || {
-        bad_args(
-            fname,
-            sig,
-            &format!("array, kwargs = {{ axis: {} }}", type_name(o)),
-        )
-    };
-    if let Some(i) = index_of(o) {
-        return Ok(Some(vec![i]));
-    }
-    if o.is_instance_of::<PyString>() {
-        return Err(bad());
-    }
-    let Ok(it) = o.try_iter() else {
-        return Err(bad());
-    };
-    let mut out = Vec::new();
-    for item in it {
-        out.push(index_of(&item?).ok_or_else(bad)?);
-    }
-    Ok(Some(out))
-}
 
 /// `axis`: None or an int.
 fn axis_param(axis: Option<&Bound<'_, PyAny>>, fname: &str, sig: &str) -> PyResult<Option<i64>> {
-    let Some(o) = axis else { return Ok(None) };
-    if o.is_none() {
-        return Ok(None);
+    match axis {
+        Some(o) if !o.is_none() => int_kwarg(o, "axis", fname, sig).map(Some),
+        _ => Ok(None),
     }
-    index_of(o).map(Some).ok_or_else(|| {
-        bad_args(
-            fname,
-            sig,
-            &format!("array, kwargs = {{ axis: {} }}", type_name(o)),
-        )
-    })
 }
 
 const SIG_RED: &str = "a: array, /, axis: None | int | Sequence[int] = None, keepdims: bool = False, *, stream: StreamOrDevice = None";
@@ -105,65 +32,53 @@ const SIG_SOFTMAX: &str = "a: array, /, axis: None | int | Sequence[int] = None,
 const SIG_COUNT: &str =
     "a: array, /, *, axis: None | int | Sequence[int] = None, keepdims: bool = False, stream: StreamOrDevice = None";
 
+/// An op over a list of axes (`sum`, `mean`, ...).
+type AxesOp = fn(&Array, Option<&[i64]>, bool, Option<Stream>) -> rmlx::Result<Array>;
+/// An op along one axis (`argmax`, `argmin`).
+type AxisOp = fn(&Array, Option<i64>, bool, Option<Stream>) -> rmlx::Result<Array>;
+/// `var` and `std`.
+type MomentOp = fn(&Array, Option<&[i64]>, bool, i64, Option<Stream>) -> rmlx::Result<Array>;
+
 fn reduce(
-    op: ReduceOp,
+    name: &str,
+    op: AxesOp,
     a: &Array,
     axis: Option<&Bound<'_, PyAny>>,
     keepdims: bool,
     stream: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyArray> {
-    let axes = axes_param(axis, op.name(), SIG_RED)?;
+    let axes = axes_kwarg(axis, name, SIG_RED)?;
     Ok(PyArray::new(
-        ops::reduce_op(op, a, axes.as_deref(), keepdims, stream_arg(stream)?).py()?,
+        op(a, axes.as_deref(), keepdims, stream_arg(stream)?).py()?,
     ))
 }
 
-/// `mean` and `logsumexp`, which share the reduction signature.
-fn reduce_other(
+fn arg(
     name: &str,
+    op: AxisOp,
     a: &Array,
     axis: Option<&Bound<'_, PyAny>>,
     keepdims: bool,
     stream: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyArray> {
-    let axes = axes_param(axis, name, SIG_RED)?;
-    let s = stream_arg(stream)?;
-    let out = match name {
-        "mean" => ops::mean(a, axes.as_deref(), keepdims, s),
-        _ => ops::logsumexp(a, axes.as_deref(), keepdims, s),
-    };
-    Ok(PyArray::new(out.py()?))
+    let axis = axis_param(axis, name, SIG_ARG)?;
+    Ok(PyArray::new(
+        op(a, axis, keepdims, stream_arg(stream)?).py()?,
+    ))
 }
 
 fn moments(
-    std: bool,
+    name: &str,
+    op: MomentOp,
     a: &Array,
     axis: Option<&Bound<'_, PyAny>>,
     keepdims: bool,
     ddof: i64,
     stream: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyArray> {
-    let name = if std { "std" } else { "var" };
-    let axes = axes_param(axis, name, SIG_VAR)?;
-    let s = stream_arg(stream)?;
-    let out = if std {
-        ops::std(a, axes.as_deref(), keepdims, ddof, s)
-    } else {
-        ops::var(a, axes.as_deref(), keepdims, ddof, s)
-    };
-    Ok(PyArray::new(out.py()?))
-}
-
-fn arg(
-    op: ArgReduceOp,
-    a: &Array,
-    axis: Option<&Bound<'_, PyAny>>,
-    keepdims: bool,
-    stream: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyArray> {
-    let axis = axis_param(axis, op.name(), SIG_ARG)?;
+    let axes = axes_kwarg(axis, name, SIG_VAR)?;
     Ok(PyArray::new(
-        ops::arg_reduce_op(op, a, axis, keepdims, stream_arg(stream)?).py()?,
+        op(a, axes.as_deref(), keepdims, ddof, stream_arg(stream)?).py()?,
     ))
 }
 
@@ -181,123 +96,82 @@ fn scan(
     ))
 }
 
-macro_rules! reduce_pyfns {
-    ($($name:ident => $op:ident),* $(,)?) => {$(
-        #[pyfunction]
-        #[pyo3(signature = (a, /, axis = None, keepdims = false, *, stream = None))]
-        fn $name(a: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>, keepdims: bool, stream: Option<&Bound<'_, PyAny>>) -> PyResult<PyArray> {
-            reduce(ReduceOp::$op, &operand(a, stringify!($name), SIG_RED)?, axis, keepdims, stream)
-        }
-    )*};
+/// `name(a, /, axis=None, keepdims=False, *, stream=None)` and its method,
+/// run by `helper` (`reduce` or `arg`) with the op and `sig` for errors.
+macro_rules! keepdims_pyfns {
+    ($helper:ident, $sig:ident: $($name:ident => $op:path),* $(,)?) => {
+        $(
+            #[pyfunction]
+            #[pyo3(signature = (a, /, axis = None, keepdims = false, *, stream = None))]
+            fn $name(
+                a: &Bound<'_, PyAny>,
+                axis: Option<&Bound<'_, PyAny>>,
+                keepdims: bool,
+                stream: Option<&Bound<'_, PyAny>>,
+            ) -> PyResult<PyArray> {
+                let name = stringify!($name);
+                $helper(name, $op, &array_only(a, name, $sig)?, axis, keepdims, stream)
+            }
+        )*
+        #[pymethods]
+        impl PyArray {$(
+            #[pyo3(signature = (axis = None, keepdims = false, *, stream = None))]
+            fn $name(
+                &self,
+                axis: Option<&Bound<'_, PyAny>>,
+                keepdims: bool,
+                stream: Option<&Bound<'_, PyAny>>,
+            ) -> PyResult<PyArray> {
+                $helper(stringify!($name), $op, &self.inner, axis, keepdims, stream)
+            }
+        )*}
+    };
 }
 
-reduce_pyfns! { sum => Sum, prod => Prod, max => Max, min => Min, all => And, any => Or }
+keepdims_pyfns! { reduce, SIG_RED:
+    sum => ops::sum, prod => ops::prod, max => ops::max, min => ops::min,
+    all => ops::all, any => ops::any, mean => ops::mean, logsumexp => ops::logsumexp,
+}
+keepdims_pyfns! { arg, SIG_ARG: argmax => ops::argmax, argmin => ops::argmin }
 
-#[pyfunction]
-#[pyo3(signature = (a, /, axis = None, keepdims = false, *, stream = None))]
-fn mean(
-    a: &Bound<'_, PyAny>,
-    axis: Option<&Bound<'_, PyAny>>,
-    keepdims: bool,
-    stream: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyArray> {
-    reduce_other(
-        "mean",
-        &operand(a, "mean", SIG_RED)?,
-        axis,
-        keepdims,
-        stream,
-    )
+/// `var` and `std`: the module function (Rust name `$fname`, as `std`
+/// would shadow the crate) and the method, which also takes MLX's
+/// keyword-only `correction` (overriding `ddof`).
+macro_rules! moment_pyfns {
+    ($($fname:ident $pyname:tt $name:ident => $op:path),* $(,)?) => {
+        $(
+            #[pyfunction(name = $pyname)]
+            #[pyo3(signature = (a, /, axis = None, keepdims = false, ddof = 0, *, stream = None))]
+            fn $fname(
+                a: &Bound<'_, PyAny>,
+                axis: Option<&Bound<'_, PyAny>>,
+                keepdims: bool,
+                ddof: i64,
+                stream: Option<&Bound<'_, PyAny>>,
+            ) -> PyResult<PyArray> {
+                let x = array_only(a, $pyname, SIG_VAR)?;
+                moments($pyname, $op, &x, axis, keepdims, ddof, stream)
+            }
+        )*
+        #[pymethods]
+        impl PyArray {$(
+            #[pyo3(signature = (axis = None, keepdims = false, ddof = 0, *, correction = None, stream = None))]
+            fn $name(
+                &self,
+                axis: Option<&Bound<'_, PyAny>>,
+                keepdims: bool,
+                ddof: i64,
+                correction: Option<i64>,
+                stream: Option<&Bound<'_, PyAny>>,
+            ) -> PyResult<PyArray> {
+                let ddof = correction.unwrap_or(ddof);
+                moments($pyname, $op, &self.inner, axis, keepdims, ddof, stream)
+            }
+        )*}
+    };
 }
 
-#[pyfunction]
-#[pyo3(signature = (a, /, axis = None, keepdims = false, *, stream = None))]
-fn logsumexp(
-    a: &Bound<'_, PyAny>,
-    axis: Option<&Bound<'_, PyAny>>,
-    keepdims: bool,
-    stream: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyArray> {
-    reduce_other(
-        "logsumexp",
-        &operand(a, "logsumexp", SIG_RED)?,
-        axis,
-        keepdims,
-        stream,
-    )
-}
-
-#[pyfunction]
-#[pyo3(signature = (a, /, axis = None, keepdims = false, ddof = 0, *, stream = None))]
-fn var(
-    a: &Bound<'_, PyAny>,
-    axis: Option<&Bound<'_, PyAny>>,
-    keepdims: bool,
-    ddof: i64,
-    stream: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyArray> {
-    moments(
-        false,
-        &operand(a, "var", SIG_VAR)?,
-        axis,
-        keepdims,
-        ddof,
-        stream,
-    )
-}
-
-#[pyfunction(name = "std")]
-#[pyo3(signature = (a, /, axis = None, keepdims = false, ddof = 0, *, stream = None))]
-fn std_fn(
-    a: &Bound<'_, PyAny>,
-    axis: Option<&Bound<'_, PyAny>>,
-    keepdims: bool,
-    ddof: i64,
-    stream: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyArray> {
-    moments(
-        true,
-        &operand(a, "std", SIG_VAR)?,
-        axis,
-        keepdims,
-        ddof,
-        stream,
-    )
-}
-
-#[pyfunction]
-#[pyo3(signature = (a, /, axis = None, keepdims = false, *, stream = None))]
-fn argmax(
-    a: &Bound<'_, PyAny>,
-    axis: Option<&Bound<'_, PyAny>>,
-    keepdims: bool,
-    stream: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyArray> {
-    arg(
-        ArgReduceOp::ArgMax,
-        &operand(a, "argmax", SIG_ARG)?,
-        axis,
-        keepdims,
-        stream,
-    )
-}
-
-#[pyfunction]
-#[pyo3(signature = (a, /, axis = None, keepdims = false, *, stream = None))]
-fn argmin(
-    a: &Bound<'_, PyAny>,
-    axis: Option<&Bound<'_, PyAny>>,
-    keepdims: bool,
-    stream: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyArray> {
-    arg(
-        ArgReduceOp::ArgMin,
-        &operand(a, "argmin", SIG_ARG)?,
-        axis,
-        keepdims,
-        stream,
-    )
-}
+moment_pyfns! { var_fn "var" var => ops::var, std_fn "std" std => ops::std }
 
 #[pyfunction]
 #[pyo3(signature = (a, /, axis = None, *, keepdims = false, stream = None))]
@@ -307,8 +181,8 @@ fn count_nonzero(
     keepdims: bool,
     stream: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyArray> {
-    let x = operand(a, "count_nonzero", SIG_COUNT)?;
-    let axes = axes_param(axis, "count_nonzero", SIG_COUNT)?;
+    let x = array_only(a, "count_nonzero", SIG_COUNT)?;
+    let axes = axes_kwarg(axis, "count_nonzero", SIG_COUNT)?;
     Ok(PyArray::new(
         ops::count_nonzero(&x, axes.as_deref(), keepdims, stream_arg(stream)?).py()?,
     ))
@@ -322,78 +196,77 @@ fn softmax(
     precise: bool,
     stream: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyArray> {
-    let x = operand(a, "softmax", SIG_SOFTMAX)?;
-    let axes = axes_param(axis, "softmax", SIG_SOFTMAX)?;
+    let x = array_only(a, "softmax", SIG_SOFTMAX)?;
+    let axes = axes_kwarg(axis, "softmax", SIG_SOFTMAX)?;
     Ok(PyArray::new(
         ops::softmax(&x, axes.as_deref(), precise, stream_arg(stream)?).py()?,
     ))
 }
 
-/// `cumsum`/`cumprod` take a `dtype` to cast the input to first.
-fn cast_first(
-    a: &Bound<'_, PyAny>,
-    fname: &str,
-    dtype: Option<&Bound<'_, PyAny>>,
-    stream: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Array> {
-    let x = operand(a, fname, SIG_SCAN)?;
-    match dtype_arg(dtype)? {
-        Some(d) => ops::astype(&x, d, stream_arg(stream)?).py(),
-        None => Ok(x),
-    }
-}
-
-#[pyfunction]
-#[pyo3(signature = (a, /, axis = None, *, reverse = false, inclusive = true, dtype = None, stream = None))]
-fn cumsum(
-    a: &Bound<'_, PyAny>,
-    axis: Option<&Bound<'_, PyAny>>,
-    reverse: bool,
-    inclusive: bool,
-    dtype: Option<&Bound<'_, PyAny>>,
-    stream: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyArray> {
-    scan(
-        ScanOp::Sum,
-        &cast_first(a, "cumsum", dtype, stream)?,
-        axis,
-        reverse,
-        inclusive,
-        stream,
-    )
-}
-
-#[pyfunction]
-#[pyo3(signature = (a, /, axis = None, *, reverse = false, inclusive = true, dtype = None, stream = None))]
-fn cumprod(
-    a: &Bound<'_, PyAny>,
-    axis: Option<&Bound<'_, PyAny>>,
-    reverse: bool,
-    inclusive: bool,
-    dtype: Option<&Bound<'_, PyAny>>,
-    stream: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyArray> {
-    scan(
-        ScanOp::Prod,
-        &cast_first(a, "cumprod", dtype, stream)?,
-        axis,
-        reverse,
-        inclusive,
-        stream,
-    )
-}
-
-macro_rules! scan_pyfns {
-    ($($name:ident => $op:ident),* $(,)?) => {$(
+/// The scans' module functions, `name(a, /, axis=None, *, reverse=False,
+/// inclusive=True, stream=None)`; those marked `dtype` (`cumsum`,
+/// `cumprod`) also take a keyword-only `dtype` to cast the input to first.
+macro_rules! scan_pyfn {
+    ($name:ident => $op:ident) => {
         #[pyfunction]
         #[pyo3(signature = (a, /, axis = None, *, reverse = false, inclusive = true, stream = None))]
-        fn $name(a: &Bound<'_, PyAny>, axis: Option<&Bound<'_, PyAny>>, reverse: bool, inclusive: bool, stream: Option<&Bound<'_, PyAny>>) -> PyResult<PyArray> {
-            scan(ScanOp::$op, &operand(a, stringify!($name), SIG_SCAN)?, axis, reverse, inclusive, stream)
+        fn $name(
+            a: &Bound<'_, PyAny>,
+            axis: Option<&Bound<'_, PyAny>>,
+            reverse: bool,
+            inclusive: bool,
+            stream: Option<&Bound<'_, PyAny>>,
+        ) -> PyResult<PyArray> {
+            let x = array_only(a, stringify!($name), SIG_SCAN)?;
+            scan(ScanOp::$op, &x, axis, reverse, inclusive, stream)
         }
-    )*};
+    };
+    ($name:ident => $op:ident, dtype) => {
+        #[pyfunction]
+        #[pyo3(signature = (a, /, axis = None, *, reverse = false, inclusive = true, dtype = None, stream = None))]
+        fn $name(
+            a: &Bound<'_, PyAny>,
+            axis: Option<&Bound<'_, PyAny>>,
+            reverse: bool,
+            inclusive: bool,
+            dtype: Option<&Bound<'_, PyAny>>,
+            stream: Option<&Bound<'_, PyAny>>,
+        ) -> PyResult<PyArray> {
+            let mut x = array_only(a, stringify!($name), SIG_SCAN)?;
+            if let Some(d) = dtype_arg(dtype)? {
+                x = ops::astype(&x, d, stream_arg(stream)?).py()?;
+            }
+            scan(ScanOp::$op, &x, axis, reverse, inclusive, stream)
+        }
+    };
 }
 
-scan_pyfns! { cummax => Max, cummin => Min, logcumsumexp => LogAddExp }
+scan_pyfn!(cumsum => Sum, dtype);
+scan_pyfn!(cumprod => Prod, dtype);
+scan_pyfn!(cummax => Max);
+scan_pyfn!(cummin => Min);
+scan_pyfn!(logcumsumexp => LogAddExp);
+
+/// The scans' array methods (which take no `dtype`, as in MLX).
+macro_rules! scan_methods {
+    ($($name:ident => $op:ident),* $(,)?) => {
+        #[pymethods]
+        impl PyArray {$(
+            #[pyo3(signature = (axis = None, *, reverse = false, inclusive = true, stream = None))]
+            fn $name(
+                &self,
+                axis: Option<&Bound<'_, PyAny>>,
+                reverse: bool,
+                inclusive: bool,
+                stream: Option<&Bound<'_, PyAny>>,
+            ) -> PyResult<PyArray> {
+                scan(ScanOp::$op, &self.inner, axis, reverse, inclusive, stream)
+            }
+        )*}
+    };
+}
+
+scan_methods! { cumsum => Sum, cumprod => Prod, cummax => Max, cummin => Min, logcumsumexp => LogAddExp }
 
 /// Registers the reduce and scan functions.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -404,7 +277,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(all, m)?)?;
     m.add_function(wrap_pyfunction!(any, m)?)?;
     m.add_function(wrap_pyfunction!(mean, m)?)?;
-    m.add_function(wrap_pyfunction!(var, m)?)?;
+    m.add_function(wrap_pyfunction!(var_fn, m)?)?;
     m.add_function(wrap_pyfunction!(std_fn, m)?)?;
     m.add_function(wrap_pyfunction!(argmax, m)?)?;
     m.add_function(wrap_pyfunction!(argmin, m)?)?;
@@ -417,192 +290,4 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cummin, m)?)?;
     m.add_function(wrap_pyfunction!(logcumsumexp, m)?)?;
     Ok(())
-}
-
-// The array methods.
-#[pymethods]
-impl PyArray {
-    #[pyo3(signature = (axis = None, keepdims = false, *, stream = None))]
-    fn sum(
-        &self,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-        stream: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyArray> {
-        reduce(ReduceOp::Sum, &self.inner, axis, keepdims, stream)
-    }
-    #[pyo3(signature = (axis = None, keepdims = false, *, stream = None))]
-    fn prod(
-        &self,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-        stream: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyArray> {
-        reduce(ReduceOp::Prod, &self.inner, axis, keepdims, stream)
-    }
-    #[pyo3(signature = (axis = None, keepdims = false, *, stream = None))]
-    fn max(
-        &self,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-        stream: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyArray> {
-        reduce(ReduceOp::Max, &self.inner, axis, keepdims, stream)
-    }
-    #[pyo3(signature = (axis = None, keepdims = false, *, stream = None))]
-    fn min(
-        &self,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-        stream: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyArray> {
-        reduce(ReduceOp::Min, &self.inner, axis, keepdims, stream)
-    }
-    #[pyo3(signature = (axis = None, keepdims = false, *, stream = None))]
-    fn all(
-        &self,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-        stream: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyArray> {
-        reduce(ReduceOp::And, &self.inner, axis, keepdims, stream)
-    }
-    #[pyo3(signature = (axis = None, keepdims = false, *, stream = None))]
-    fn any(
-        &self,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-        stream: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyArray> {
-        reduce(ReduceOp::Or, &self.inner, axis, keepdims, stream)
-    }
-    #[pyo3(signature = (axis = None, keepdims = false, *, stream = None))]
-    fn mean(
-        &self,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-        stream: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyArray> {
-        reduce_other("mean", &self.inner, axis, keepdims, stream)
-    }
-    #[pyo3(signature = (axis = None, keepdims = false, *, stream = None))]
-    fn logsumexp(
-        &self,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-        stream: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyArray> {
-        reduce_other("logsumexp", &self.inner, axis, keepdims, stream)
-    }
-    #[pyo3(signature = (axis = None, keepdims = false, ddof = 0, *, correction = None, stream = None))]
-    fn var(
-        &self,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-        ddof: i64,
-        correction: Option<i64>,
-        stream: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyArray> {
-        moments(
-            false,
-            &self.inner,
-            axis,
-            keepdims,
-            correction.unwrap_or(ddof),
-            stream,
-        )
-    }
-    #[pyo3(signature = (axis = None, keepdims = false, ddof = 0, *, correction = None, stream = None))]
-    fn std(
-        &self,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-        ddof: i64,
-        correction: Option<i64>,
-        stream: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyArray> {
-        moments(
-            true,
-            &self.inner,
-            axis,
-            keepdims,
-            correction.unwrap_or(ddof),
-            stream,
-        )
-    }
-    #[pyo3(signature = (axis = None, keepdims = false, *, stream = None))]
-    fn argmax(
-        &self,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-        stream: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyArray> {
-        arg(ArgReduceOp::ArgMax, &self.inner, axis, keepdims, stream)
-    }
-    #[pyo3(signature = (axis = None, keepdims = false, *, stream = None))]
-    fn argmin(
-        &self,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-        stream: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyArray> {
-        arg(ArgReduceOp::ArgMin, &self.inner, axis, keepdims, stream)
-    }
-    #[pyo3(signature = (axis = None, *, reverse = false, inclusive = true, stream = None))]
-    fn cumsum(
-        &self,
-        axis: Option<&Bound<'_, PyAny>>,
-        reverse: bool,
-        inclusive: bool,
-        stream: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyArray> {
-        scan(ScanOp::Sum, &self.inner, axis, reverse, inclusive, stream)
-    }
-    #[pyo3(signature = (axis = None, *, reverse = false, inclusive = true, stream = None))]
-    fn cumprod(
-        &self,
-        axis: Option<&Bound<'_, PyAny>>,
-        reverse: bool,
-        inclusive: bool,
-        stream: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyArray> {
-        scan(ScanOp::Prod, &self.inner, axis, reverse, inclusive, stream)
-    }
-    #[pyo3(signature = (axis = None, *, reverse = false, inclusive = true, stream = None))]
-    fn cummax(
-        &self,
-        axis: Option<&Bound<'_, PyAny>>,
-        reverse: bool,
-        inclusive: bool,
-        stream: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyArray> {
-        scan(ScanOp::Max, &self.inner, axis, reverse, inclusive, stream)
-    }
-    #[pyo3(signature = (axis = None, *, reverse = false, inclusive = true, stream = None))]
-    fn cummin(
-        &self,
-        axis: Option<&Bound<'_, PyAny>>,
-        reverse: bool,
-        inclusive: bool,
-        stream: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyArray> {
-        scan(ScanOp::Min, &self.inner, axis, reverse, inclusive, stream)
-    }
-    #[pyo3(signature = (axis = None, *, reverse = false, inclusive = true, stream = None))]
-    fn logcumsumexp(
-        &self,
-        axis: Option<&Bound<'_, PyAny>>,
-        reverse: bool,
-        inclusive: bool,
-        stream: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyArray> {
-        scan(
-            ScanOp::LogAddExp,
-            &self.inner,
-            axis,
-            reverse,
-            inclusive,
-            stream,
-        )
-    }
 }

@@ -429,35 +429,18 @@ fn atleast(
     Ok(PyList::new(py, outs)?.into_any().unbind())
 }
 
-#[pyfunction]
-#[pyo3(signature = (*arys, stream = None))]
-fn atleast_1d(
-    py: Python<'_>,
-    arys: &Bound<'_, PyTuple>,
-    stream: Opt<'_, '_>,
-) -> PyResult<Py<PyAny>> {
-    atleast(py, arys, stream, ops::atleast_1d)
+/// `atleast_Nd(*arys, stream=None)`, calling `ops::atleast_Nd`.
+macro_rules! atleast_pyfns {
+    ($($name:ident),*) => {$(
+        #[pyfunction]
+        #[pyo3(signature = (*arys, stream = None))]
+        fn $name(py: Python<'_>, arys: &Bound<'_, PyTuple>, stream: Opt<'_, '_>) -> PyResult<Py<PyAny>> {
+            atleast(py, arys, stream, ops::$name)
+        }
+    )*};
 }
 
-#[pyfunction]
-#[pyo3(signature = (*arys, stream = None))]
-fn atleast_2d(
-    py: Python<'_>,
-    arys: &Bound<'_, PyTuple>,
-    stream: Opt<'_, '_>,
-) -> PyResult<Py<PyAny>> {
-    atleast(py, arys, stream, ops::atleast_2d)
-}
-
-#[pyfunction]
-#[pyo3(signature = (*arys, stream = None))]
-fn atleast_3d(
-    py: Python<'_>,
-    arys: &Bound<'_, PyTuple>,
-    stream: Opt<'_, '_>,
-) -> PyResult<Py<PyAny>> {
-    atleast(py, arys, stream, ops::atleast_3d)
-}
+atleast_pyfns!(atleast_1d, atleast_2d, atleast_3d);
 
 #[pyfunction]
 #[pyo3(signature = (a, /, allow_col_major = false, *, stream = None))]

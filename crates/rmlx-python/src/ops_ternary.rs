@@ -76,43 +76,30 @@ fn clip(
     ))
 }
 
-#[pyfunction]
-#[pyo3(signature = (a, b, /, rtol = 1e-05, atol = 1e-08, *, equal_nan = false, stream = None))]
-fn isclose(
-    a: &Bound<'_, PyAny>,
-    b: &Bound<'_, PyAny>,
-    rtol: f64,
-    atol: f64,
-    equal_nan: bool,
-    stream: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyArray> {
-    let (a, b) = (
-        array_only(a, "isclose", "a")?,
-        array_only(b, "isclose", "b")?,
-    );
-    Ok(PyArray::new(
-        ops::isclose(&a, &b, rtol, atol, equal_nan, stream_arg(stream)?).py()?,
-    ))
+/// `isclose`/`allclose(a, b, /, rtol=1e-05, atol=1e-08, *, equal_nan=False,
+/// stream=None)`, calling `ops::<name>`.
+macro_rules! close_pyfns {
+    ($($name:ident),*) => {$(
+        #[pyfunction]
+        #[pyo3(signature = (a, b, /, rtol = 1e-05, atol = 1e-08, *, equal_nan = false, stream = None))]
+        fn $name(
+            a: &Bound<'_, PyAny>,
+            b: &Bound<'_, PyAny>,
+            rtol: f64,
+            atol: f64,
+            equal_nan: bool,
+            stream: Option<&Bound<'_, PyAny>>,
+        ) -> PyResult<PyArray> {
+            let name = stringify!($name);
+            let (a, b) = (array_only(a, name, "a")?, array_only(b, name, "b")?);
+            Ok(PyArray::new(
+                ops::$name(&a, &b, rtol, atol, equal_nan, stream_arg(stream)?).py()?,
+            ))
+        }
+    )*};
 }
 
-#[pyfunction]
-#[pyo3(signature = (a, b, /, rtol = 1e-05, atol = 1e-08, *, equal_nan = false, stream = None))]
-fn allclose(
-    a: &Bound<'_, PyAny>,
-    b: &Bound<'_, PyAny>,
-    rtol: f64,
-    atol: f64,
-    equal_nan: bool,
-    stream: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyArray> {
-    let (a, b) = (
-        array_only(a, "allclose", "a")?,
-        array_only(b, "allclose", "b")?,
-    );
-    Ok(PyArray::new(
-        ops::allclose(&a, &b, rtol, atol, equal_nan, stream_arg(stream)?).py()?,
-    ))
-}
+close_pyfns!(isclose, allclose);
 
 #[pyfunction]
 #[pyo3(signature = (a, b, /, *, equal_nan = false, stream = None))]
