@@ -145,11 +145,16 @@ pub fn eval(outputs: &[Array]) -> Result<()> {
     // MLP's gradient step. Small graphs stay here: a hand-off costs
     // microseconds.
     let large = order.iter().any(|a| a.size() >= POOL_EVAL_SIZE);
-    if large && rayon::current_thread_index().is_none() && rayon::current_num_threads() > 1 {
-        rayon::scope(move |_| order.into_iter().try_for_each(run_op))
-    } else {
-        order.into_iter().try_for_each(run_op)
+    let result =
+        if large && rayon::current_thread_index().is_none() && rayon::current_num_threads() > 1 {
+            rayon::scope(move |_| order.into_iter().try_for_each(run_op))
+        } else {
+            order.into_iter().try_for_each(run_op)
+        };
+    if large {
+        crate::backend::cpu::threads::keep_workers_warm();
     }
+    result
 }
 
 /// Elements from which a graph's evaluation moves into the thread pool.

@@ -100,20 +100,22 @@ unsafe fn col_impl<T: Copy, A: Copy, S: Fn(A, T) -> A>(
     n: usize,
     s: S,
 ) {
-    match rows {
-        4 => {
-            for j in 0..n {
-                *acc.add(j) = s(
-                    s(s(s(*acc.add(j), *p[0].add(j)), *p[1].add(j)), *p[2].add(j)),
-                    *p[3].add(j),
-                );
-            }
+    // Slices, not raw pointers: `&mut` tells LLVM that the accumulators do
+    // not alias the rows, so it vectorises the plain loop (with raw
+    // pointers it guarded the loop with alias checks and ran 25% slower
+    // than the bandwidth-bound C version; blocking by hand made it emit
+    // gathers).
+    let acc = std::slice::from_raw_parts_mut(acc, n);
+    let row = |r: usize| std::slice::from_raw_parts(p[r], n);
+    if rows == 4 {
+        let (x0, x1, x2, x3) = (row(0), row(1), row(2), row(3));
+        for ((((a, &v0), &v1), &v2), &v3) in acc.iter_mut().zip(x0).zip(x1).zip(x2).zip(x3) {
+            *a = s(s(s(s(*a, v0), v1), v2), v3);
         }
-        _ => {
-            for r in 0..rows {
-                for j in 0..n {
-                    *acc.add(j) = s(*acc.add(j), *p[r].add(j));
-                }
+    } else {
+        for r in 0..rows {
+            for (a, &v) in acc.iter_mut().zip(row(r)) {
+                *a = s(*a, v);
             }
         }
     }

@@ -13,7 +13,9 @@
 //! and `RMLX_POOL_CALLER=0` keeps the Python thread out of the pool (see
 //! [`init_thread_pool_with_caller`]).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
+use std::time::{Duration, Instant};
 
 /// Builds the global pool (once; a no-op if rayon's pool already exists).
 pub fn init_thread_pool() {
@@ -66,6 +68,41 @@ fn build_pool(with_caller: bool) {
             // every parallel kernel ran at half speed.
             bind_current_thread(cpus[0]);
         }
+    });
+}
+
+/// How long a worker keeps polling for work after a parallel evaluation.
+const WARM_SPIN: Duration = Duration::from_micros(300);
+
+/// Whether a worker is polling (at most one does).
+static WARM: AtomicBool = AtomicBool::new(false);
+
+/// Keeps one worker polling for new work for [`WARM_SPIN`] after a parallel
+/// evaluation, as OpenMP runtimes do by default.
+///
+/// Why: an idle vCPU halts once its worker sleeps, and waking it costs tens
+/// of microseconds, which the next evaluation's split paid at its start
+/// (the median of a 0.35 ms reduction was 20% above its minimum). A
+/// polling worker steals the next split at once. It runs jobs while it
+/// polls (`rayon::yield_now`), so it never delays work; the cost is up to
+/// 0.3 ms of one core's time after each large evaluation.
+pub fn keep_workers_warm() {
+    if rayon::current_num_threads() < 2 || WARM.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    rayon::spawn(|| {
+        // Worker 0 is the evaluating thread when it is in the pool: it must
+        // not spin in place of returning to the user.
+        if rayon::current_thread_index() != Some(0) {
+            let mut since = Instant::now();
+            while since.elapsed() < WARM_SPIN {
+                match rayon::yield_now() {
+                    Some(rayon::Yield::Executed) => since = Instant::now(),
+                    _ => std::hint::spin_loop(),
+                }
+            }
+        }
+        WARM.store(false, Ordering::Release);
     });
 }
 
