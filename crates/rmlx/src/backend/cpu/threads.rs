@@ -14,7 +14,7 @@
 //! [`init_thread_pool_with_caller`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Builds the global pool (once; a no-op if rayon's pool already exists).
@@ -71,14 +71,25 @@ fn build_pool(with_caller: bool) {
     });
 }
 
-/// How long a worker keeps polling for work after a parallel evaluation.
-const WARM_SPIN: Duration = Duration::from_micros(300);
+/// How long a worker keeps polling for work after a parallel evaluation:
+/// `RMLX_SPIN_US` microseconds (0 turns polling off), 300 by default.
+fn warm_spin() -> Duration {
+    static SPIN: OnceLock<Duration> = OnceLock::new();
+    *SPIN.get_or_init(|| {
+        let us = std::env::var("RMLX_SPIN_US")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(300);
+        Duration::from_micros(us)
+    })
+}
 
 /// Whether a worker is polling (at most one does).
 static WARM: AtomicBool = AtomicBool::new(false);
 
-/// Keeps one worker polling for new work for [`WARM_SPIN`] after a parallel
-/// evaluation, as OpenMP runtimes do by default.
+/// Keeps one worker polling for new work for a while (0.3 ms unless
+/// `RMLX_SPIN_US` says otherwise) after a parallel evaluation, as OpenMP
+/// runtimes do by default.
 ///
 /// Why: an idle vCPU halts once its worker sleeps, and waking it costs tens
 /// of microseconds, which the next evaluation's split paid at its start
@@ -87,15 +98,16 @@ static WARM: AtomicBool = AtomicBool::new(false);
 /// polls (`rayon::yield_now`), so it never delays work; the cost is up to
 /// 0.3 ms of one core's time after each large evaluation.
 pub fn keep_workers_warm() {
-    if rayon::current_num_threads() < 2 || WARM.swap(true, Ordering::AcqRel) {
+    let spin = warm_spin();
+    if spin.is_zero() || rayon::current_num_threads() < 2 || WARM.swap(true, Ordering::AcqRel) {
         return;
     }
-    rayon::spawn(|| {
+    rayon::spawn(move || {
         // Worker 0 is the evaluating thread when it is in the pool: it must
         // not spin in place of returning to the user.
         if rayon::current_thread_index() != Some(0) {
             let mut since = Instant::now();
-            while since.elapsed() < WARM_SPIN {
+            while since.elapsed() < spin {
                 match rayon::yield_now() {
                     Some(rayon::Yield::Executed) => since = Instant::now(),
                     _ => std::hint::spin_loop(),
