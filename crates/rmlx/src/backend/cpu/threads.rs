@@ -42,21 +42,16 @@ fn build_pool(with_caller: bool) {
     INIT.call_once(|| {
         let mut builder = rayon::ThreadPoolBuilder::new();
         let cpus = allowed_cpus();
-        let workers = std::env::var("RAYON_NUM_THREADS")
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok())
+        let workers = env_number("RAYON_NUM_THREADS")
             .filter(|&n| n > 0)
-            .unwrap_or(cpus.len().max(1));
-        let bind = std::env::var("RMLX_BIND_THREADS").map_or(true, |v| v != "0");
-        let bind = bind && cpus.len() >= 2 && workers <= cpus.len();
+            .map_or(cpus.len().max(1), |n| n as usize);
+        let bind = env_on("RMLX_BIND_THREADS") && cpus.len() >= 2 && workers <= cpus.len();
         builder = builder.num_threads(workers);
         if bind {
             let cpus = cpus.clone();
             builder = builder.start_handler(move |i| bind_current_thread(cpus[i]));
         }
-        let with_caller = with_caller
-            && workers >= 2
-            && std::env::var("RMLX_POOL_CALLER").map_or(true, |v| v != "0");
+        let with_caller = with_caller && workers >= 2 && env_on("RMLX_POOL_CALLER");
         if with_caller {
             builder = builder.use_current_thread();
         }
@@ -75,13 +70,7 @@ fn build_pool(with_caller: bool) {
 /// `RMLX_SPIN_US` microseconds (0 turns polling off), 300 by default.
 fn warm_spin() -> Duration {
     static SPIN: OnceLock<Duration> = OnceLock::new();
-    *SPIN.get_or_init(|| {
-        let us = std::env::var("RMLX_SPIN_US")
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(300);
-        Duration::from_micros(us)
-    })
+    *SPIN.get_or_init(|| Duration::from_micros(env_number("RMLX_SPIN_US").unwrap_or(300)))
 }
 
 /// Whether a worker is polling (at most one does).
@@ -116,6 +105,16 @@ pub fn keep_workers_warm() {
         }
         WARM.store(false, Ordering::Release);
     });
+}
+
+/// Whether the switch `name` is on: anything but `0`, or unset.
+fn env_on(name: &str) -> bool {
+    std::env::var(name).map_or(true, |v| v != "0")
+}
+
+/// The number in variable `name`, if it is set and parses.
+fn env_number(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
 /// The CPUs this process may run on (empty when unknown).
